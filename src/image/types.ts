@@ -14,6 +14,8 @@ export const MediaType = {
   DockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
   DockerConfig: 'application/vnd.docker.container.image.v1+json',
   DockerLayerGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
+  /** Uncompressed Docker layer, as BuildKit writes it for Docker-format images. */
+  DockerLayer: 'application/vnd.docker.image.rootfs.diff.tar',
   DockerForeignLayerGzip: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
 } as const;
 
