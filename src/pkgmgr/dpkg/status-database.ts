@@ -9,7 +9,7 @@ import {
   type ControlField,
   type Stanza,
 } from './control.js';
-import { formatRelations, parseRelations } from './dependency.js';
+import { formatRelations, parseRelations } from './apt/relations.js';
 
 /** dpkg's field order in `status`; unknown fields follow in their control-file order. */
 const FIELD_ORDER = [
