@@ -1,2 +1,3 @@
 export * from './types.js';
+export * from './digest.js';
 export * from './platform.js';

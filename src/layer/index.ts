@@ -1,0 +1,4 @@
+export * from './types.js';
+export * from './compression.js';
+export * from './file-layer.js';
+export * from './write-layer.js';

@@ -1,0 +1,252 @@
+/**
+ * The deterministic layer writer: the same entries always give the same tar, byte for byte, and
+ * with the same compressor version the same blob.
+ */
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+import { CopaError } from '../errors.js';
+import { DigestCounter } from '../image/digest.js';
+import { MediaType, type ByteStream } from '../image/types.js';
+import { createCompressor } from './compression.js';
+import { fileLayer, type FileLayer } from './file-layer.js';
+import {
+  blockSize,
+  encodeTarHeader,
+  endOfArchive,
+  paddingFor,
+  type TarHeader,
+} from './tar-header.js';
+import type { Compression, FileContent, LayerEntry } from './types.js';
+
+export type MediaTypeFamily = 'oci' | 'docker';
+
+export interface WriteLayerOptions {
+  compression: Compression;
+  /** Directory the blob file is written to; it is named after the blob's hex digest. */
+  dir: string;
+  /**
+   * Time of every entry, in seconds since the epoch: entries with a later or no `mtime` get
+   * this one. Defaults to `SOURCE_DATE_EPOCH`, else 0.
+   */
+  mtime?: number;
+  /** Gzip level, 1 to 9; default 6. */
+  gzipLevel?: number;
+  /** Media types of the result; default `oci`. Docker has no zstd layer type. */
+  mediaTypeFamily?: MediaTypeFamily;
+  signal?: AbortSignal;
+}
+
+/**
+ * Writes a layer blob from entries, in one streaming pass: tar, compression, digest (of the
+ * stored bytes) and diffId (of the tar) are computed as the file is written, so neither the tar
+ * nor the blob is ever held in memory. File contents are read from their sources as they are
+ * written.
+ *
+ * Entries are sorted by path, component by component in byte order, so a directory comes right
+ * before its children; no missing parents are added. Whiteouts become `.wh.<name>` files and
+ * opaque markers `.wh..wh..opq`, per the image spec.
+ *
+ * Throws a `CopaError` with code `LAYER_INVALID` for a duplicate or malformed path, or content
+ * whose size differs from the one declared.
+ */
+export async function writeLayer(
+  entries: Iterable<LayerEntry>,
+  options: WriteLayerOptions,
+): Promise<FileLayer> {
+  const mediaType = layerMediaType(options.compression, options.mediaTypeFamily ?? 'oci');
+  const sorted = sortEntries(entries);
+  const mtime = resolveMtime(options.mtime);
+  const tmp = join(options.dir, `.layer-${randomBytes(6).toString('hex')}.partial`);
+  const tar = new DigestCounter();
+  const blob = new DigestCounter();
+
+  const compressor =
+    options.compression === 'uncompressed'
+      ? new PassThrough()
+      : createCompressor(options.compression, { gzipLevel: options.gzipLevel });
+  try {
+    await pipeline(
+      tarStream(sorted, mtime),
+      count(tar),
+      compressor,
+      count(blob),
+      createWriteStream(tmp),
+      { signal: options.signal },
+    );
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+
+  const digest = blob.digest();
+  const path = join(options.dir, digest.slice('sha256:'.length));
+  await rename(tmp, path);
+  return fileLayer(path, { mediaType, digest, diffId: tar.digest(), sizeBytes: blob.sizeBytes });
+}
+
+/** Returns the media type of a written layer. */
+export function layerMediaType(compression: Compression, family: MediaTypeFamily): string {
+  if (family === 'docker') {
+    if (compression === 'zstd') {
+      throw new CopaError(
+        'MEDIA_TYPE_UNSUPPORTED',
+        'writing layer: Docker images have no zstd layers',
+        {
+          hint: 'Use gzip or uncompressed layers for Docker-format images, or OCI media types.',
+        },
+      );
+    }
+    return compression === 'gzip' ? MediaType.DockerLayerGzip : MediaType.DockerLayer;
+  }
+  if (compression === 'gzip') return MediaType.OciLayerGzip;
+  if (compression === 'zstd') return MediaType.OciLayerZstd;
+  return MediaType.OciLayer;
+}
+
+function resolveMtime(mtime: number | undefined): number {
+  if (mtime !== undefined) return Math.floor(mtime);
+  const epoch = process.env['SOURCE_DATE_EPOCH'];
+  if (epoch !== undefined && /^[0-9]+$/.test(epoch)) return Number(epoch);
+  return 0;
+}
+
+function count(counter: DigestCounter) {
+  return async function* (source: AsyncIterable<Uint8Array>): ByteStream {
+    for await (const chunk of source) {
+      counter.update(chunk);
+      yield chunk;
+    }
+  };
+}
+
+interface SortedEntry {
+  entry: LayerEntry;
+  /** The path written to the tar. */
+  name: string;
+  key: Buffer[];
+}
+
+function sortEntries(entries: Iterable<LayerEntry>): SortedEntry[] {
+  const sorted: SortedEntry[] = [];
+  const seen = new Set<string>();
+  for (const entry of entries) {
+    checkPath(entry.path);
+    const name = tarName(entry);
+    if (seen.has(name)) {
+      throw new CopaError('LAYER_INVALID', `writing layer: path "${name}" is given twice`);
+    }
+    seen.add(name);
+    sorted.push({ entry, name, key: name.split('/').map((part) => Buffer.from(part)) });
+  }
+  return sorted.sort((a, b) => compareKeys(a.key, b.key));
+}
+
+function compareKeys(a: Buffer[], b: Buffer[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const c = Buffer.compare(a[i]!, b[i]!);
+    if (c !== 0) return c;
+  }
+  return a.length - b.length;
+}
+
+function checkPath(path: string): void {
+  const parts = path.split('/');
+  const bad = parts.some((p) => p === '' || p === '.' || p === '..') || path.includes('\u0000');
+  if (bad) {
+    throw new CopaError(
+      'LAYER_INVALID',
+      `writing layer: path "${path}" is not a relative normalised path`,
+      { hint: 'Give entry paths like "usr/bin/openssl": no leading "/", "./" or "..".' },
+    );
+  }
+}
+
+function tarName(entry: LayerEntry): string {
+  if (entry.type === 'opaque') return `${entry.path}/.wh..wh..opq`;
+  if (entry.type !== 'whiteout') return entry.path;
+  const slash = entry.path.lastIndexOf('/');
+  return `${entry.path.slice(0, slash + 1)}.wh.${entry.path.slice(slash + 1)}`;
+}
+
+async function* tarStream(entries: readonly SortedEntry[], mtime: number): ByteStream {
+  for (const { entry, name } of entries) {
+    const header = toHeader(entry, name, mtime);
+    yield encodeTarHeader(header);
+    if (entry.type === 'file') {
+      yield* fileContent(entry.content, name);
+      const padding = paddingFor(header.size);
+      if (padding > 0) yield Buffer.alloc(padding);
+    }
+  }
+  yield endOfArchive();
+}
+
+function toHeader(entry: LayerEntry, name: string, mtime: number): TarHeader {
+  if (entry.type === 'whiteout' || entry.type === 'opaque') {
+    return { name, type: 'file', mode: 0, uid: 0, gid: 0, size: 0, mtime };
+  }
+  const base: TarHeader = {
+    name,
+    type: 'file',
+    mode: entry.mode,
+    uid: entry.uid,
+    gid: entry.gid,
+    size: 0,
+    mtime: entry.mtime === undefined ? mtime : Math.min(Math.floor(entry.mtime), mtime),
+    uname: entry.uname,
+    gname: entry.gname,
+    xattrs: entry.xattrs,
+  };
+  switch (entry.type) {
+    case 'file':
+      return { ...base, size: contentSize(entry.content) };
+    case 'directory':
+      return { ...base, type: 'directory' };
+    case 'symlink':
+      return { ...base, type: 'symlink', linkname: entry.target };
+    case 'hardlink':
+      return { ...base, type: 'hardlink', linkname: entry.target };
+    case 'fifo':
+      return { ...base, type: 'fifo' };
+    case 'char-device':
+    case 'block-device':
+      return {
+        ...base,
+        type: entry.type === 'char-device' ? 'char' : 'block',
+        devMajor: entry.devMajor,
+        devMinor: entry.devMinor,
+      };
+  }
+}
+
+function contentSize(content: FileContent): number {
+  return content.kind === 'bytes' ? content.bytes.byteLength : content.size;
+}
+
+async function* fileContent(content: FileContent, name: string): ByteStream {
+  const size = contentSize(content);
+  const source: ByteStream =
+    content.kind === 'bytes'
+      ? Readable.from([content.bytes])
+      : content.kind === 'path'
+        ? createReadStream(content.path, { highWaterMark: blockSize * 128 })
+        : content.open();
+  let written = 0;
+  for await (const chunk of source) {
+    written += chunk.byteLength;
+    if (written > size) break;
+    yield chunk;
+  }
+  if (written !== size) {
+    const actual = written > size ? 'more bytes' : `${written} bytes`;
+    throw new CopaError(
+      'LAYER_INVALID',
+      `writing layer: content of "${name}" has ${actual}, declared ${size}`,
+    );
+  }
+}
