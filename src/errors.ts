@@ -41,7 +41,8 @@ export type ErrorCode =
   | 'RESOLUTION_FAILED'
   | 'PATCH_VERIFICATION_FAILED'
   | 'PATCH_FAILED'
-  | 'VEX_INVALID';
+  | 'VEX_INVALID'
+  | 'REPOSITORY_CONFIG_INVALID';
 
 export interface CopaErrorOptions {
   /** The remedy, as a full sentence the user can act on. */
