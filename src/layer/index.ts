@@ -2,3 +2,5 @@ export * from './types.js';
 export * from './compression.js';
 export * from './file-layer.js';
 export * from './write-layer.js';
+export * from './read-merged-files.js';
+export * from './tar-entries.js';

@@ -123,8 +123,8 @@ describe('writeLayer()', () => {
       'usr/bin/.wh.old',
       'usr/bin/alias -> tool',
       'usr/bin/ping',
-      'usr/bin/same link to usr/bin/tool',
       'usr/bin/tool',
+      'usr/bin/same link to usr/bin/tool',
     ]);
     const byName = (n: string) => lines.find((l) => l.split(/\s+/)[5] === n) ?? '';
     assert.match(byName('dev-null'), /^crwxr-xr-x 0\/0\s+1,3 /);

@@ -143,7 +143,26 @@ function sortEntries(entries: Iterable<LayerEntry>): SortedEntry[] {
     seen.add(name);
     sorted.push({ entry, name, key: name.split('/').map((part) => Buffer.from(part)) });
   }
-  return sorted.sort((a, b) => compareKeys(a.key, b.key));
+  return linksAfterTargets(sorted.sort((a, b) => compareKeys(a.key, b.key)));
+}
+
+/** Moves each hard link that sorts before its target to right after it, as extractors need. */
+function linksAfterTargets(sorted: SortedEntry[]): SortedEntry[] {
+  const position = new Map(sorted.map((s, i) => [s.name, i]));
+  const deferred = new Map<string, SortedEntry[]>();
+  const early = (s: SortedEntry) =>
+    s.entry.type === 'hardlink' &&
+    (position.get(s.entry.target) ?? -1) > (position.get(s.name) ?? 0);
+  for (const s of sorted) {
+    if (!early(s) || s.entry.type !== 'hardlink') continue;
+    deferred.set(s.entry.target, [...(deferred.get(s.entry.target) ?? []), s]);
+  }
+  if (deferred.size === 0) return sorted;
+  const withLinks = (s: SortedEntry): SortedEntry[] => [
+    s,
+    ...(deferred.get(s.name) ?? []).flatMap(withLinks),
+  ];
+  return sorted.filter((s) => !early(s)).flatMap(withLinks);
 }
 
 function compareKeys(a: Buffer[], b: Buffer[]): number {
