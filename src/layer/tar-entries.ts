@@ -34,7 +34,7 @@ export async function forEachTarEntry(
   feeding.catch(() => {});
   try {
     for await (const stream of extract) {
-      await onEntry(toEntry(stream.header), stream);
+      await onEntry(toEntry(stream.header), stream as unknown as AsyncIterable<Uint8Array>);
       stream.resume();
     }
     await feeding;
@@ -54,10 +54,10 @@ export function normalizeTarPath(name: string): string {
     .join('/');
 }
 
-type PaxHeaders = tar.Headers & { pax?: Record<string, string> | null };
+type PaxHeaders = tar.Header & { pax?: Record<string, string> | null };
 
-function toEntry(header: PaxHeaders): TarEntry {
-  const pax = header.pax ?? {};
+function toEntry(header: tar.Header): TarEntry {
+  const pax = ((header as PaxHeaders).pax ?? {}) as Record<string, string>;
   const type = entryType(header.type);
   const linkname = header.linkname ?? undefined;
   return {
@@ -73,7 +73,7 @@ function toEntry(header: PaxHeaders): TarEntry {
   };
 }
 
-function entryType(type: tar.Headers['type']): TarEntry['type'] {
+function entryType(type: tar.Header['type']): TarEntry['type'] {
   switch (type) {
     case 'file':
     case 'contiguous-file':
