@@ -1,3 +1,25 @@
+import { processIo } from './io.js';
 import { run } from './run.js';
 
-process.exitCode = await run(process.argv.slice(2));
+// The first Ctrl-C (or SIGTERM) cancels the run, which then cleans up and reports "cancelled";
+// a second one quits at once.
+const controller = new AbortController();
+const onSignal = () => {
+  if (!controller.signal.aborted) {
+    controller.abort();
+    return;
+  }
+  process.stderr.write('force quit\n');
+  process.exit(1);
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+
+const code = await run(process.argv.slice(2), { ...processIo(), signal: controller.signal });
+process.exitCode = code;
+if (controller.signal.aborted) {
+  // A cancelled run may leave sockets or timers open; do not wait for them.
+  setTimeout(() => process.exit(code), 1000).unref();
+}
+process.off('SIGINT', onSignal);
+process.off('SIGTERM', onSignal);

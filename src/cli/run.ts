@@ -1,6 +1,140 @@
-/** Runs the copa command line with `argv` (without the node and script names); returns the exit code. */
-export async function run(argv: readonly string[]): Promise<number> {
-  // TODO: the command line is not written yet; every command reports a usage error.
-  process.stderr.write(`error: unknown command ${JSON.stringify(argv[0] ?? '')}\n`);
-  return 2;
+import { CommanderError } from '@commander-js/extra-typings';
+
+import { CopaError } from '../errors.js';
+import { createCliLogger } from './cli-logger.js';
+import { colorsFor, type Colors } from './colors.js';
+import { runPatchCommand, type PatchEntry } from './commands/patch.js';
+import { ExitCode, exitCodeFor } from './exit-code.js';
+import { processIo, type CliIo } from './io.js';
+import type { ReportCommandOptions } from './options.js';
+import { printError } from './print-error.js';
+import { createProgram } from './program.js';
+import { createProgressDisplay, resolveDisplayMode } from './progress-display.js';
+import { resolvePatchOptions, type PatchFlags } from './resolve-patch-options.js';
+
+/** Replacements for the engines the commands call, for tests and embedding. */
+export interface RunDependencies {
+  /** The patch engine; `src/patch`'s `patchImage` when absent. */
+  readonly patchImage?: PatchEntry;
+  /** How long a cancelled patch may take to stop before the command gives up on it. */
+  readonly stopGraceMs?: number;
+}
+
+/** Flags that take no value; Go's flag parser also accepts them as `--flag=true|false`. */
+const booleanFlags = new Set([
+  '--push',
+  '--ignore-errors',
+  '--force-compression',
+  '--exit-on-eol',
+  '--debug',
+]);
+
+/**
+ * Runs the copa command line with `argv` (without the node and script names) and returns the
+ * exit code: 0 success (or nothing to patch), 1 failed, cancelled or timed out, 2 usage error.
+ * Never throws and never exits the process; results go to `io.stdout`, everything else to
+ * `io.stderr`.
+ */
+export async function run(
+  argv: readonly string[],
+  io: CliIo = processIo(),
+  deps: RunDependencies = {},
+): Promise<number> {
+  const colors = colorsFor(io.stderr, io.env);
+  const args = normalizeBooleanFlags(argv);
+  const program = createProgram(io, {
+    patch: (flags) => patch(flags, io, deps),
+    report: (path, options) => report(path, options, io),
+  });
+
+  try {
+    if (args.length === 0) {
+      io.stdout.write(program.command.helpInformation());
+      return ExitCode.success;
+    }
+    await program.command.parseAsync(args, { from: 'user' });
+    return program.exitCode() ?? ExitCode.success;
+  } catch (err) {
+    return fail(err, { io, colors, debug: args.includes('--debug'), args });
+  }
+}
+
+async function patch(flags: PatchFlags, io: CliIo, deps: RunDependencies): Promise<number> {
+  const colors = colorsFor(io.stderr, io.env);
+  const debug = flags.debug === true;
+  const early = createCliLogger({ writeLine: (l) => io.stderr.write(`${l}\n`), colors, debug });
+  const { options, progress } = resolvePatchOptions(flags, { warn: early.warn });
+
+  const mode = resolveDisplayMode(progress, io.stderr);
+  const display = createProgressDisplay({ mode, stream: io.stderr, colors, debug });
+  const logger = createCliLogger({ writeLine: (l) => display.writeLine(l), colors, debug });
+  try {
+    return await runPatchCommand(options, {
+      stdout: io.stdout,
+      logger,
+      progress: display,
+      ...(io.signal === undefined ? {} : { signal: io.signal }),
+      ...deps,
+    });
+  } finally {
+    display.stop();
+  }
+}
+
+type ReportCommand = (path: string, options: ReportCommandOptions, io: CliIo) => Promise<number>;
+
+async function report(path: string, options: ReportCommandOptions, io: CliIo): Promise<number> {
+  // A variable specifier: the command's module is loaded only when it runs.
+  const specifier = './commands/report.js';
+  const command = (await import(specifier)) as { runReportCommand?: ReportCommand };
+  if (typeof command.runReportCommand !== 'function') {
+    throw new CopaError('INTERNAL', 'loading "copa report": "runReportCommand" is not exported');
+  }
+  return command.runReportCommand(path, options, io);
+}
+
+interface FailContext {
+  readonly io: CliIo;
+  readonly colors: Colors;
+  readonly debug: boolean;
+  readonly args: readonly string[];
+}
+
+function fail(err: unknown, context: FailContext): number {
+  if (err instanceof CommanderError) {
+    // Help and version were printed already; they end the run like success.
+    if (err.exitCode === 0) return ExitCode.success;
+    err = fromCommanderError(err, context.args);
+  }
+  printError(err, { stderr: context.io.stderr, debug: context.debug, colors: context.colors });
+  return exitCodeFor(err);
+}
+
+/** Commander's own usage errors, reworded the copa way with a pointer to the help. */
+function fromCommanderError(err: CommanderError, args: readonly string[]): CopaError {
+  const message = err.message
+    .replace(/^error: /, '')
+    .replace(/'([^']*)'/g, '"$1"')
+    .replace(/\s*\n\s*/g, ' ')
+    .replace('(Did you mean', '(did you mean')
+    .replace('. Expected', ': expected')
+    .replace(/\.$/, '');
+  const command = ['patch', 'report'].find((name) => args.includes(name));
+  const help = command === undefined ? 'copa help' : `copa help ${command}`;
+  return new CopaError('USAGE', message, {
+    hint: `run "${help}" to see the commands, flags and accepted values`,
+  });
+}
+
+/** Rewrites `--flag=true` as `--flag` and drops `--flag=false` for the flags without a value. */
+function normalizeBooleanFlags(argv: readonly string[]): string[] {
+  const end = argv.indexOf('--');
+  const head = end === -1 ? argv : argv.slice(0, end);
+  const tail = end === -1 ? [] : argv.slice(end);
+  const rewritten = head.flatMap((arg) => {
+    const match = /^(--[a-z-]+)=(true|false|1|0)$/.exec(arg);
+    if (match === null || !booleanFlags.has(match[1] as string)) return [arg];
+    return match[2] === 'true' || match[2] === '1' ? [match[1] as string] : [];
+  });
+  return [...rewritten, ...tail];
 }

@@ -1,0 +1,131 @@
+import { Command, Option } from '@commander-js/extra-typings';
+
+import type { CliIo } from './io.js';
+import type { ReportCommandOptions } from './options.js';
+import { patchDefaults, usageError, type PatchFlags } from './resolve-patch-options.js';
+import { copaVersion } from './version.js';
+
+/** What the commands do once their flags are read; each returns the exit code. */
+export interface CommandHandlers {
+  patch(flags: PatchFlags): Promise<number>;
+  report(path: string, options: ReportCommandOptions): Promise<number>;
+}
+
+/** A program together with the exit code its action set, once `parseAsync` has run. */
+export interface Program {
+  readonly command: Command;
+  exitCode(): number | undefined;
+}
+
+/**
+ * Builds the `copa` command tree. Commander only splits the words here: values are checked by the
+ * handlers, errors are thrown (never printed or exited on), and help goes to `io.stdout`.
+ */
+export function createProgram(io: CliIo, handlers: CommandHandlers): Program {
+  let code: number | undefined;
+  const program = new Command('copa')
+    .description(
+      'Patch OS-package vulnerabilities in container images from scanner reports, ' +
+        'without rebuilding them',
+    )
+    .version(`copa version ${copaVersion()}`, '-v, --version', 'print the version and exit')
+    .helpOption('-h, --help', 'print help for the command')
+    .option('--debug', 'log details, print error stacks and keep the working folder')
+    .configureHelp({ showGlobalOptions: true })
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => void io.stdout.write(text),
+      writeErr: (text) => void io.stderr.write(text),
+      outputError: () => {},
+    });
+  program.helpCommand('help [command]', 'print help for a command');
+
+  const patch = addPatchOptions(program.command('patch'));
+  patch.action(async (flags) => {
+    code = await handlers.patch({ ...flags, debug: program.opts().debug === true });
+  });
+
+  program
+    .command('report')
+    .description('print the packages a scanner report asks to update, as copa reads them')
+    .argument('<path>', 'report file')
+    .option('-s, --scanner <name>', 'report format: trivy, native, or a plugin name', 'trivy')
+    .option('-f, --format <format>', 'output format')
+    .action(async (path, flags) => {
+      const debug = program.opts().debug === true;
+      code = await handlers.report(path, { ...flags, debug });
+    });
+
+  program
+    .command('generate', { hidden: true })
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action(() => {
+      throw usageError(
+        'running "copa generate": not supported by copa yet',
+        'run "copa patch" and build on the patched image',
+      );
+    });
+
+  return { command: program, exitCode: () => code };
+}
+
+function addPatchOptions(command: Command) {
+  return command
+    .description('patch the OS packages of an image and write one new layer per platform')
+    .option('-i, --image <image>', 'image to patch (a tag or digest reference)')
+    .option('-r, --report <path>', 'scanner report file, or a directory of reports per platform')
+    .option('-t, --tag <tag>', 'tag of the patched image; a full reference (repo:tag) retags it')
+    .option(
+      '--tag-suffix <suffix>',
+      'suffix of the patched tag when no --tag',
+      patchDefaults.tagSuffix,
+    )
+    .option('-p, --push', 'push the patched image instead of loading it locally')
+    .option('--ignore-errors', 'go on past invalid versions and failed platforms')
+    .addOption(
+      new Option('--platform <platforms>', 'platform to patch, os/arch[/variant]; repeat or list')
+        .argParser(collect)
+        .default([] as string[], 'every platform of the image'),
+    )
+    .option(
+      '-s, --scanner <name>',
+      'report format: trivy, native, or a plugin name',
+      patchDefaults.scanner,
+    )
+    .option('-f, --format <format>', 'VEX document format: openvex', patchDefaults.format)
+    .option('-o, --output <file>', 'write a VEX document of the fixed vulnerabilities to this file')
+    .option(
+      '--timeout <duration>',
+      'time limit for the whole run, like 90s, 5m, 1h30m',
+      patchDefaults.timeout,
+    )
+    .option('-w, --working-folder <dir>', 'folder for temporary files (default: system temp)')
+    .option('-l, --loader <loader>', 'engine to load the result into: docker, podman')
+    .option('--oci-dir <dir>', 'also write the result as an OCI image layout into this directory')
+    .option(
+      '--progress <mode>',
+      'progress display: auto, plain, tty, quiet',
+      patchDefaults.progress,
+    )
+    .option(
+      '--compression <type>',
+      'new layers: uncompressed (default; gzip with --push), gzip, zstd',
+    )
+    .option('--force-compression', 'recompress every layer, not only the new ones')
+    .option('--exit-on-eol', 'fail when the distribution is end of life (no report only)')
+    .option('--eol-api-url <url>', 'base URL of the end-of-life API')
+    .addOption(new Option('--config <file>', 'bulk patching (not supported yet)').hideHelp())
+    .addOption(new Option('-a, --addr <address>').hideHelp())
+    .addOption(new Option('--cacert <file>').hideHelp())
+    .addOption(new Option('--cert <file>').hideHelp())
+    .addOption(new Option('--key <file>').hideHelp())
+    .addOption(new Option('--pkg-types <types>').hideHelp())
+    .addOption(new Option('--library-patch-level <level>').hideHelp())
+    .addOption(new Option('--toolchain-patch-level [level]').hideHelp())
+    .addOption(new Option('--go-vcs-url <url>').hideHelp());
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}

@@ -1,0 +1,311 @@
+import { CopaError } from '../errors.js';
+import type { Platform } from '../image/types.js';
+import type { Compression } from '../layer/types.js';
+import type { ImageLoader, PatchCommandOptions, ProgressMode } from './options.js';
+import { formatPlatform, tryParsePlatform } from './parse-platform.js';
+import { tryParseDuration } from './parse-duration.js';
+
+/** The flags of `copa patch` as commander leaves them: strings and booleans, unchecked. */
+export interface PatchFlags {
+  readonly image?: string;
+  readonly report?: string;
+  readonly tag?: string;
+  readonly tagSuffix?: string;
+  readonly push?: boolean;
+  readonly ignoreErrors?: boolean;
+  /** Every `--platform` value, each possibly a comma-separated list. */
+  readonly platform?: readonly string[];
+  readonly scanner?: string;
+  readonly format?: string;
+  readonly output?: string;
+  readonly timeout?: string;
+  readonly workingFolder?: string;
+  readonly loader?: string;
+  readonly ociDir?: string;
+  readonly progress?: string;
+  readonly compression?: string;
+  readonly forceCompression?: boolean;
+  readonly exitOnEol?: boolean;
+  readonly eolApiUrl?: string;
+  readonly config?: string;
+  readonly addr?: string;
+  readonly cacert?: string;
+  readonly cert?: string;
+  readonly key?: string;
+  readonly pkgTypes?: string;
+  readonly libraryPatchLevel?: string;
+  readonly toolchainPatchLevel?: string | boolean;
+  readonly goVcsUrl?: string;
+  readonly debug?: boolean;
+}
+
+/** What {@link resolvePatchOptions} returns: the patch options and how to show progress. */
+export interface ResolvedPatch {
+  readonly options: PatchCommandOptions;
+  readonly progress: ProgressMode;
+}
+
+/** Copa's defaults, shown in the help too. */
+export const patchDefaults = Object.freeze({
+  tagSuffix: 'patched',
+  scanner: 'trivy',
+  format: 'openvex',
+  timeout: '5m',
+  progress: 'auto',
+});
+
+const progressModes: readonly ProgressMode[] = ['auto', 'plain', 'tty', 'quiet'];
+const loaders: readonly ImageLoader[] = ['docker', 'podman'];
+const compressions: readonly Compression[] = ['uncompressed', 'gzip', 'zstd'];
+const scannerPattern = /^[a-zA-Z0-9][a-zA-Z0-9_-]*$/;
+const tagPattern = /^[\w][\w.-]{0,127}$/;
+const unsupportedHint = 'remove the flag; copa patches without it';
+
+/**
+ * Checks the flags of `copa patch` and fills in Copa's defaults. Throws a `USAGE` CopaError that
+ * names the flag and the accepted values for the first bad one. Flags Copa has that make no
+ * difference here (BuildKit connection) are accepted with a warning through `warn`; flags for
+ * features copa does not have yet are usage errors.
+ */
+export function resolvePatchOptions(
+  flags: PatchFlags,
+  context: { readonly warn: (message: string) => void },
+): ResolvedPatch {
+  const { warn } = context;
+  rejectUnsupported(flags);
+  warnIgnored(flags, warn);
+
+  const image = requireImage(flags);
+  const tag = checkTag(flags.tag, image);
+  const push = flags.push === true;
+  const report = nonEmpty(flags.report);
+  const output = nonEmpty(flags.output);
+  if (output !== undefined && report === undefined) {
+    warn('no vulnerability report was provided, so no VEX document will be written');
+  }
+
+  const options: PatchCommandOptions = {
+    image,
+    report,
+    tag,
+    tagSuffix: checkTagSuffix(flags.tagSuffix),
+    push,
+    ignoreErrors: flags.ignoreErrors === true,
+    platforms: parsePlatforms(flags.platform ?? []),
+    scanner: checkScanner(flags.scanner ?? patchDefaults.scanner),
+    format: oneOf('--format', flags.format ?? patchDefaults.format, ['openvex'] as const),
+    output: report === undefined ? undefined : output,
+    timeoutMs: parseTimeout(flags.timeout ?? patchDefaults.timeout),
+    workingFolder: nonEmpty(flags.workingFolder),
+    loader: optionalOneOf('--loader', flags.loader, loaders),
+    ociDir: nonEmpty(flags.ociDir),
+    compression: parseCompression(flags.compression, push),
+    forceCompression: flags.forceCompression === true,
+    exitOnEol: flags.exitOnEol === true,
+    eolApiUrl: checkUrl('--eol-api-url', flags.eolApiUrl),
+    debug: flags.debug === true,
+  };
+  return { options, progress: parseProgress(flags.progress, warn) };
+}
+
+/** A `USAGE` error about one flag. */
+export function usageError(message: string, hint: string): CopaError {
+  return new CopaError('USAGE', message, { hint });
+}
+
+function rejectUnsupported(flags: PatchFlags): void {
+  if (flags.config !== undefined) {
+    throw usageError(
+      'reading --config: bulk patching is not supported by copa yet',
+      'run "copa patch -i <image> ..." once per image instead',
+    );
+  }
+  if (flags.toolchainPatchLevel !== undefined) {
+    throw usageError('reading --toolchain-patch-level: not supported by copa yet', unsupportedHint);
+  }
+  if (flags.goVcsUrl !== undefined) {
+    throw usageError('reading --go-vcs-url: not supported by copa yet', unsupportedHint);
+  }
+  checkPackageTypes(flags.pkgTypes);
+  const level = oneOf('--library-patch-level', flags.libraryPatchLevel ?? 'patch', [
+    'patch',
+    'minor',
+    'major',
+  ] as const);
+  if (level !== 'patch') {
+    throw usageError(
+      `reading --library-patch-level: "${level}" needs library patching, which is not supported by copa yet`,
+      unsupportedHint,
+    );
+  }
+}
+
+function checkPackageTypes(text: string | undefined): void {
+  if (text === undefined) return;
+  for (const type of text.split(',').map((t) => t.trim())) {
+    const checked = oneOf('--pkg-types', type, ['os', 'library'] as const);
+    if (checked === 'library') {
+      throw usageError(
+        'reading --pkg-types: library (language package) patching is not supported by copa yet',
+        'pass --pkg-types os, or leave the flag out',
+      );
+    }
+  }
+}
+
+function warnIgnored(flags: PatchFlags, warn: (message: string) => void): void {
+  const ignored = (['addr', 'cacert', 'cert', 'key'] as const).filter(
+    (f) => flags[f] !== undefined,
+  );
+  for (const flag of ignored) {
+    warn(`ignoring --${flag}: copa patches images itself and does not connect to BuildKit`);
+  }
+}
+
+function requireImage(flags: PatchFlags): string {
+  const image = nonEmpty(flags.image)?.trim();
+  if (image === undefined) {
+    throw usageError(
+      'reading flags: --image is required',
+      'pass the image to patch, for example -i docker.io/library/nginx:1.25',
+    );
+  }
+  if (/\s/.test(image))
+    throw usageError(
+      `reading --image: "${image}" contains white space`,
+      'pass one image reference',
+    );
+  return image;
+}
+
+/** Whether the repository part of a reference (before any digest) ends in `:<tag>`. */
+function hasTag(reference: string): boolean {
+  const name = reference.split('@')[0] ?? '';
+  return name.slice(name.lastIndexOf('/') + 1).includes(':');
+}
+
+function checkTag(text: string | undefined, image: string): string | undefined {
+  const tag = nonEmpty(text);
+  if (tag === undefined) {
+    if (!hasTag(image)) {
+      throw usageError(
+        `reading --image: no tag found in image reference "${image}"`,
+        'pass --tag with the tag (or full reference) the patched image should get',
+      );
+    }
+    return undefined;
+  }
+  if (tag.includes(':') || tag.includes('@')) {
+    if (!hasTag(tag)) {
+      throw usageError(`reading --tag: no tag found in reference "${tag}"`, 'end it with :<tag>');
+    }
+    return tag;
+  }
+  if (!tagPattern.test(tag)) {
+    throw usageError(
+      `reading --tag: "${tag}" is not a valid tag`,
+      'a tag has up to 128 letters, digits, "_", "." and "-", or pass a full reference repo:tag',
+    );
+  }
+  return tag;
+}
+
+function checkTagSuffix(text: string | undefined): string {
+  const suffix = nonEmpty(text) ?? patchDefaults.tagSuffix;
+  if (!/^[\w.-]+$/.test(suffix)) {
+    throw usageError(
+      `reading --tag-suffix: "${suffix}" cannot be part of a tag`,
+      'use letters, digits, "_", "." and "-"',
+    );
+  }
+  return suffix;
+}
+
+function parsePlatforms(values: readonly string[]): Platform[] {
+  const platforms = new Map<string, Platform>();
+  const texts = values.flatMap((v) => v.split(',')).map((t) => t.trim());
+  for (const text of texts.filter((t) => t !== '')) {
+    const parsed = tryParsePlatform(text);
+    if (typeof parsed === 'string') {
+      throw usageError(
+        `reading --platform: "${text}": ${parsed}`,
+        'pass os/arch[/variant], for example --platform linux/amd64,linux/arm/v7',
+      );
+    }
+    platforms.set(formatPlatform(parsed), parsed);
+  }
+  return [...platforms.values()];
+}
+
+function checkScanner(scanner: string): string {
+  if (!scannerPattern.test(scanner)) {
+    throw usageError(
+      `reading --scanner: "${scanner}" is not a scanner name`,
+      'pass trivy, native, or the name of a plugin (copa-<name> on PATH)',
+    );
+  }
+  return scanner;
+}
+
+function parseTimeout(text: string): number {
+  const ms = tryParseDuration(text.trim());
+  if (ms === undefined || ms <= 0) {
+    throw usageError(
+      `reading --timeout: "${text}" is not a positive duration`,
+      'pass a duration such as 90s, 5m, 1h30m or 300ms',
+    );
+  }
+  return ms;
+}
+
+function parseCompression(text: string | undefined, push: boolean): Compression {
+  if (text === 'estargz') {
+    throw usageError(
+      'reading --compression: estargz is not supported by copa yet',
+      `pass one of ${compressions.join(', ')}`,
+    );
+  }
+  return optionalOneOf('--compression', text, compressions) ?? (push ? 'gzip' : 'uncompressed');
+}
+
+function parseProgress(text: string | undefined, warn: (message: string) => void): ProgressMode {
+  if (text === 'rawjson') {
+    warn('--progress rawjson is BuildKit output, which copa does not have; using plain');
+    return 'plain';
+  }
+  return oneOf('--progress', text ?? patchDefaults.progress, progressModes);
+}
+
+function checkUrl(flag: string, text: string | undefined): string | undefined {
+  const value = nonEmpty(text);
+  if (value === undefined) return undefined;
+  const url = URL.canParse(value) ? new URL(value) : undefined;
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw usageError(
+      `reading ${flag}: "${value}" is not an http(s) URL`,
+      'pass an http:// or https:// URL',
+    );
+  }
+  return value;
+}
+
+function oneOf<T extends string>(flag: string, value: string, accepted: readonly T[]): T {
+  if ((accepted as readonly string[]).includes(value)) return value as T;
+  throw usageError(
+    `reading ${flag}: "${value}" is not one of ${accepted.join(', ')}`,
+    `pass ${flag} ${accepted.join('|')}`,
+  );
+}
+
+function optionalOneOf<T extends string>(
+  flag: string,
+  value: string | undefined,
+  accepted: readonly T[],
+): T | undefined {
+  const given = nonEmpty(value);
+  return given === undefined ? undefined : oneOf(flag, given, accepted);
+}
+
+function nonEmpty(text: string | undefined): string | undefined {
+  return text === undefined || text === '' ? undefined : text;
+}
