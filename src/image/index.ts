@@ -5,3 +5,5 @@ export * from './memory-image.js';
 export * from './mutate.js';
 export * from './parse-manifest.js';
 export * from './platform.js';
+export * from './layout.js';
+export * from './layout-writer.js';

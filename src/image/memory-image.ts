@@ -25,22 +25,28 @@ export interface ImageParts {
 
 /**
  * Returns an image over the given bytes and layers, or over parts computed on first use. The
- * manifest and config are parsed and the config checked against the manifest's config digest
- * once; `layers()` returns the layers as given.
+ * manifest is parsed and the config bytes checked against its config digest once; the config is
+ * parsed only by `configFile()`, so artifacts with other config types pass through. `layers()`
+ * returns the layers as given.
  *
  * Throws (from its members) a `CopaError` with code `MANIFEST_INVALID` for unparseable bytes,
  * or `DIGEST_MISMATCH` when the config bytes do not match the manifest.
  */
 export function imageFromParts(parts: ImageParts | (() => Promise<ImageParts>)): Image {
   let checked: Promise<Checked> | undefined;
+  let config: Promise<ConfigFile> | undefined;
   const load = () => (checked ??= checkParts(typeof parts === 'function' ? parts() : parts));
+  const parseConfig = async () => {
+    const { parts: resolved, manifest } = await load();
+    return parseConfigFile(resolved.rawConfig, `config "${manifest.config.digest}"`);
+  };
   return {
     digest: async () => (await load()).digest,
     mediaType: async () => (await load()).mediaType,
     rawManifest: async () => (await load()).parts.rawManifest,
     manifest: async () => (await load()).manifest,
     rawConfigFile: async () => (await load()).parts.rawConfig,
-    configFile: async () => (await load()).config,
+    configFile: () => (config ??= parseConfig()),
     layers: async () => (await load()).parts.layers,
     layerByDigest: async (digest) => findLayer((await load()).parts.layers, digest),
   };
@@ -51,7 +57,6 @@ interface Checked {
   digest: string;
   mediaType: string;
   manifest: Manifest;
-  config: ConfigFile;
 }
 
 async function checkParts(pending: ImageParts | Promise<ImageParts>): Promise<Checked> {
@@ -59,14 +64,13 @@ async function checkParts(pending: ImageParts | Promise<ImageParts>): Promise<Ch
   const digest = sha256Digest(parts.rawManifest);
   const manifest = parseManifest(parts.rawManifest, `manifest "${digest}"`);
   verifyBytes(parts.rawConfig, manifest.config.digest, `config of manifest "${digest}"`);
-  const config = parseConfigFile(parts.rawConfig, `config "${manifest.config.digest}"`);
   if (parts.layers.length !== manifest.layers.length) {
     throw new CopaError(
       'MANIFEST_INVALID',
       `assembling image "${digest}": ${parts.layers.length} layers for ${manifest.layers.length} descriptors`,
     );
   }
-  return { parts, digest, mediaType: manifestMediaType(manifest), manifest, config };
+  return { parts, digest, mediaType: manifestMediaType(manifest), manifest };
 }
 
 /** The media type of a manifest: its own field, else inferred from its config's media type. */
