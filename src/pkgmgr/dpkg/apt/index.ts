@@ -30,3 +30,20 @@ export {
   satisfiesVersion,
   tryParseRelations,
 } from './relations.js';
+export { aptConfigPaths, readAptConfig } from './read-apt-config.js';
+export { createIndexCache, openRepositories } from './open-repositories.js';
+export {
+  MIRROR_SETTINGS,
+  classifyArchive,
+  defaultConfigFile,
+  loadUserMirrors,
+  readHostArchives,
+  type ArchiveKind,
+  type HostArchives,
+} from './mirrors.js';
+export {
+  parseDeb822Sources,
+  parseSourcesList,
+  type SignedByRef,
+  type SourceEntry,
+} from './sources.js';

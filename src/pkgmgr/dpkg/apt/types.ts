@@ -158,6 +158,8 @@ export interface AptRepositories {
    * index, `REPOSITORY_UNAVAILABLE` when it cannot be fetched.
    */
   download(record: PackageRecord, options?: { readonly signal?: AbortSignal }): Promise<string>;
+  /** Closes the HTTP agent made for these repositories (a passed-in dispatcher stays open). */
+  close(): Promise<void>;
 }
 
 /** Options of `openRepositories`. */
@@ -190,10 +192,11 @@ export interface OpenRepositoriesOptions {
 }
 
 /**
- * A store of parsed indexes, created with `createIndexCache()`. Keys are the index's SHA-256
+ * A store of parsed indexes, created with `createIndexCache()` (a `Map` will do). Keys are the index's SHA-256
  * and its origin, so platforms with the same sources and architecture parse each index once.
  */
 export interface IndexCacheLike {
   get(key: string): Promise<readonly PackageRecord[]> | undefined;
   set(key: string, records: Promise<readonly PackageRecord[]>): void;
+  delete(key: string): void;
 }

@@ -1,0 +1,243 @@
+/**
+ * Opening one planned source: its verified Release file, then the `Packages` index of each
+ * component and architecture, fetched into the cache by hash and parsed once per process.
+ */
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+
+import type { Key } from 'openpgp';
+
+import { CopaError, isCopaError } from '../../../errors.js';
+import type { Logger } from '../../../log.js';
+import type { HttpClient } from './http-client.js';
+import { redact } from './http-client.js';
+import type { LoadedKeys } from './keyring.js';
+import { readPackagesIndex, type IndexCompression } from './packages-index.js';
+import type { PlannedSource } from './plan-sources.js';
+import { fetchReleaseFiles } from './release-cache.js';
+import {
+  checkValidUntil,
+  parseRelease,
+  verifyDetached,
+  verifyInRelease,
+  type Release,
+  type ReleaseFile,
+} from './release.js';
+import type { IndexCacheLike, PackageRecord, RepositoryOrigin } from './types.js';
+
+export interface SourceContext {
+  readonly http: HttpClient;
+  readonly cacheDir: string;
+  readonly architectures: readonly string[];
+  readonly releaseMaxAgeMs: number;
+  /** The run's setting; a source's own `check-valid-until` wins. */
+  readonly checkValidUntil: boolean;
+  readonly indexCache: IndexCacheLike;
+  readonly logger: Logger;
+  readonly signal?: AbortSignal;
+}
+
+/** What one source contributes. */
+export interface OpenedSource {
+  readonly origins: readonly RepositoryOrigin[];
+  readonly records: readonly PackageRecord[];
+}
+
+const INDEX_NAMES: readonly [string, IndexCompression][] = [
+  ['Packages.xz', 'xz'],
+  ['Packages.gz', 'gz'],
+  ['Packages', 'none'],
+];
+
+/** The suite directory of a source, ending in `/`. */
+export function distUrl(source: PlannedSource): string {
+  if (source.suite.endsWith('/')) return `${source.uri}/${source.suite}`.replace(/\/\.\/$/, '/');
+  return `${source.uri}/dists/${source.suite}/`;
+}
+
+/**
+ * Opens a source with its loaded keys. Throws `REPOSITORY_UNVERIFIED` without a good signature
+ * from them, `REPOSITORY_HASH_MISMATCH` when an index differs from the Release file.
+ */
+export async function openSource(
+  source: PlannedSource,
+  keys: LoadedKeys,
+  ctx: SourceContext,
+): Promise<OpenedSource> {
+  const dist = distUrl(source);
+  if (keys.keys.length === 0) {
+    const why = keys.problems.length > 0 ? ` (${keys.problems.join('; ')})` : '';
+    throw new CopaError(
+      'REPOSITORY_UNVERIFIED',
+      `verifying "${redact(dist)}" of "${source.from}": no trusted keys${why}`,
+      {
+        hint: "Give the repository's signing key with the keyring option (an OpenPGP .gpg or .asc file).",
+      },
+    );
+  }
+  const release = await verifiedRelease(dist, keys.keys, ctx);
+  const check = source.checkValidUntil ?? (isSnapshot(source.uri) ? false : ctx.checkValidUntil);
+  if (check) checkValidUntil(release, `${dist}InRelease`, new Date());
+  const archs = ctx.architectures.filter((a) => source.architectures?.includes(a) ?? true);
+  const origins: RepositoryOrigin[] = [];
+  const records: PackageRecord[] = [];
+  const components = source.components.length === 0 ? [''] : source.components;
+  for (const component of components) {
+    const origin = originOf(source, component, release);
+    origins.push(origin);
+    for (const arch of archs) {
+      records.push(...(await openIndex({ dist, release, component, arch, origin }, ctx)));
+    }
+  }
+  return { origins, records };
+}
+
+/** Snapshot archives (a path segment like `20250520T000000Z`) serve expired Release files. */
+function isSnapshot(uri: string): boolean {
+  return /\/\d{8}T\d{6}Z(\/|$)/.test(uri);
+}
+
+async function verifiedRelease(
+  dist: string,
+  keys: readonly Key[],
+  ctx: SourceContext,
+): Promise<Release> {
+  const options = {
+    http: ctx.http,
+    cacheDir: ctx.cacheDir,
+    maxAgeMs: ctx.releaseMaxAgeMs,
+    logger: ctx.logger,
+    signal: ctx.signal,
+  };
+  let files = await fetchReleaseFiles(dist, options);
+  try {
+    return await verifyFiles(files, dist, keys);
+  } catch (err) {
+    if (!files.fromCache || !isCopaError(err, 'REPOSITORY_UNVERIFIED')) throw err;
+    ctx.logger.debug(`fetching "${redact(dist)}" again: the cached Release failed verification`);
+    files = await fetchReleaseFiles(dist, { ...options, refresh: true });
+    return verifyFiles(files, dist, keys);
+  }
+}
+
+async function verifyFiles(
+  files: Awaited<ReturnType<typeof fetchReleaseFiles>>,
+  dist: string,
+  keys: readonly Key[],
+): Promise<Release> {
+  if (files.kind === 'inrelease') {
+    const url = `${dist}InRelease`;
+    return parseRelease(await verifyInRelease(files.inRelease.toString('utf8'), keys, url), url);
+  }
+  const url = `${dist}Release`;
+  if (files.signature === undefined) {
+    throw new CopaError(
+      'REPOSITORY_UNVERIFIED',
+      `verifying "${redact(url)}": the repository is not signed (no InRelease or Release.gpg)`,
+      {
+        hint: 'copa only uses signed repositories; sign the repository or use a mirror that is signed.',
+      },
+    );
+  }
+  return parseRelease(await verifyDetached(files.release, files.signature, keys, url), url);
+}
+
+function originOf(source: PlannedSource, component: string, release: Release): RepositoryOrigin {
+  const f = release.fields;
+  return {
+    uri: source.uri,
+    suite: source.suite,
+    component,
+    ...(f.has('origin') && { origin: f.get('origin') }),
+    ...(f.has('label') && { label: f.get('label') }),
+    ...(f.has('codename') && { codename: f.get('codename') }),
+    priority: release.priority,
+  };
+}
+
+interface IndexTarget {
+  readonly dist: string;
+  readonly release: Release;
+  readonly component: string;
+  readonly arch: string;
+  readonly origin: RepositoryOrigin;
+}
+
+async function openIndex(
+  target: IndexTarget,
+  ctx: SourceContext,
+): Promise<readonly PackageRecord[]> {
+  const found = findIndex(target);
+  if (found === undefined) {
+    const listed = (target.release.fields.get('architectures') ?? '').split(/\s+/);
+    const log = listed.includes(target.arch) ? ctx.logger.warn : ctx.logger.debug;
+    log(
+      `no Packages index for "${target.arch}" in "${redact(target.dist)}" component "${target.component}"`,
+    );
+    return [];
+  }
+  const key = `${found.file.sha256} ${target.origin.uri} ${target.origin.suite} ${target.origin.component}`;
+  let records = ctx.indexCache.get(key);
+  if (records === undefined) {
+    records = loadIndex({ ...found, target }, ctx);
+    ctx.indexCache.set(key, records);
+    // A failed load is not kept: the next open tries again.
+    records.catch(() => ctx.indexCache.delete(key));
+  }
+  return records;
+}
+
+function findIndex(
+  target: IndexTarget,
+): { relPath: string; file: ReleaseFile; compression: IndexCompression } | undefined {
+  const dirs = target.component === '' ? [''] : [`${target.component}/binary-${target.arch}/`];
+  // debian-security once listed components as "updates/main"; its files live under "main/".
+  if (target.component.startsWith('updates/'))
+    dirs.push(`${target.component.slice(8)}/binary-${target.arch}/`);
+  for (const dir of dirs) {
+    for (const [name, compression] of INDEX_NAMES) {
+      const file = target.release.files.get(`${dir}${name}`);
+      if (file !== undefined) return { relPath: `${dir}${name}`, file, compression };
+    }
+  }
+  return undefined;
+}
+
+async function loadIndex(
+  input: { relPath: string; file: ReleaseFile; compression: IndexCompression; target: IndexTarget },
+  ctx: SourceContext,
+): Promise<readonly PackageRecord[]> {
+  const { relPath, file, compression, target } = input;
+  const cached = path.join(ctx.cacheDir, 'apt', 'by-hash', 'sha256', file.sha256);
+  const stat = await fs.stat(cached).catch(() => undefined);
+  if (stat?.size !== file.sizeBytes) {
+    await downloadIndex(`${target.dist}${relPath}`, cached, { ...input, ctx });
+  } else {
+    ctx.logger.debug(`using cached index "${relPath}" of "${redact(target.dist)}"`);
+  }
+  return readPackagesIndex(cached, { compression, origin: target.origin, logger: ctx.logger });
+}
+
+async function downloadIndex(
+  url: string,
+  dest: string,
+  input: { relPath: string; file: ReleaseFile; target: IndexTarget; ctx: SourceContext },
+): Promise<void> {
+  const { file, target, ctx, relPath } = input;
+  const expected = { sha256: file.sha256, sizeBytes: file.sizeBytes, signal: ctx.signal };
+  if (target.release.acquireByHash) {
+    const byHash =
+      `${target.dist}${path.posix.dirname(relPath)}/by-hash/SHA256/${file.sha256}`.replace(
+        '/./',
+        '/',
+      );
+    try {
+      await ctx.http.download(byHash, dest, expected);
+      return;
+    } catch (err) {
+      if (!isCopaError(err, 'REPOSITORY_UNAVAILABLE')) throw err;
+      ctx.logger.debug(`fetching "${redact(url)}" by name: ${(err as Error).message}`);
+    }
+  }
+  await ctx.http.download(url, dest, expected);
+}

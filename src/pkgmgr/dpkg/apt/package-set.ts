@@ -1,0 +1,118 @@
+/**
+ * The packages of all opened sources, looked up by name and by virtual package, with apt's
+ * candidate choice and cached, verified downloads.
+ */
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+
+import { compareDebianVersions } from '../version.js';
+import type { HttpClient } from './http-client.js';
+import type { AptRepositories, PackageRecord, RepositoryOrigin } from './types.js';
+
+export interface PackageSetOptions {
+  readonly arch: string;
+  readonly origins: readonly RepositoryOrigin[];
+  readonly records: readonly PackageRecord[];
+  readonly http: HttpClient;
+  readonly cacheDir: string;
+}
+
+/** Implements {@link AptRepositories} over records already read. */
+export class PackageSet implements AptRepositories {
+  readonly arch: string;
+  readonly origins: readonly RepositoryOrigin[];
+  private readonly byName = new Map<string, PackageRecord[]>();
+  private byVirtual: Map<string, PackageRecord[]> | undefined;
+  private readonly records: readonly PackageRecord[];
+  private readonly downloads = new Map<string, Promise<string>>();
+  private readonly http: HttpClient;
+  private readonly debDir: string;
+
+  constructor(options: PackageSetOptions) {
+    this.arch = options.arch;
+    this.origins = options.origins;
+    this.http = options.http;
+    this.debDir = path.join(options.cacheDir, 'debs', 'sha256');
+    const seen = new Set<string>();
+    const kept: PackageRecord[] = [];
+    for (const r of options.records) {
+      // `all` packages appear in the index of every architecture of a source.
+      const id = `${r.name} ${r.version} ${r.architecture} ${r.sha256} ${r.origin.uri} ${r.origin.suite}`;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      kept.push(r);
+      let list = this.byName.get(r.name);
+      if (list === undefined) this.byName.set(r.name, (list = []));
+      list.push(r);
+    }
+    this.records = kept;
+  }
+
+  packages(name: string): readonly PackageRecord[] {
+    return this.byName.get(name) ?? [];
+  }
+
+  providers(virtual: string): readonly PackageRecord[] {
+    if (this.byVirtual === undefined) {
+      const index = new Map<string, PackageRecord[]>();
+      for (const r of this.records) {
+        if (r.field('provides') === undefined) continue;
+        for (const group of r.provides) {
+          for (const p of group) {
+            let list = index.get(p.name);
+            if (list === undefined) index.set(p.name, (list = []));
+            if (!list.includes(r)) list.push(r);
+          }
+        }
+      }
+      this.byVirtual = index;
+    }
+    return this.byVirtual.get(virtual) ?? [];
+  }
+
+  candidate(name: string, arch: string = this.arch): PackageRecord | undefined {
+    let best: PackageRecord | undefined;
+    for (const r of this.packages(name)) {
+      if (r.architecture !== arch && r.architecture !== 'all') continue;
+      if (best === undefined || isPreferred(r, best)) best = r;
+    }
+    return best;
+  }
+
+  download(
+    record: PackageRecord,
+    options: { readonly signal?: AbortSignal } = {},
+  ): Promise<string> {
+    let pending = this.downloads.get(record.sha256);
+    if (pending === undefined) {
+      pending = this.fetchDeb(record, options.signal);
+      this.downloads.set(record.sha256, pending);
+      pending.catch(() => this.downloads.delete(record.sha256));
+    }
+    return pending;
+  }
+
+  private async fetchDeb(record: PackageRecord, signal: AbortSignal | undefined): Promise<string> {
+    const dest = path.join(this.debDir, `${record.sha256}.deb`);
+    const stat = await fs.stat(dest).catch(() => undefined);
+    // Files get their name only after their hash was checked, so the name vouches for them.
+    if (stat?.size === record.sizeBytes) return dest;
+    const url = `${record.origin.uri}/${record.filename.replace(/^\/+/, '')}`;
+    await this.http.download(url, dest, {
+      sha256: record.sha256,
+      sizeBytes: record.sizeBytes,
+      signal,
+    });
+    return dest;
+  }
+
+  close(): Promise<void> {
+    return this.http.close();
+  }
+}
+
+/** apt's order without pins: the higher origin priority, then the higher version. */
+function isPreferred(a: PackageRecord, b: PackageRecord): boolean {
+  if (a.origin.priority !== b.origin.priority) return a.origin.priority > b.origin.priority;
+  return compareDebianVersions(a.version, b.version) > 0;
+}
