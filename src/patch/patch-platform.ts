@@ -1,0 +1,261 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { CopaError, wrapError } from '../errors.js';
+import {
+  appendLayer,
+  formatPlatform,
+  MediaType,
+  replaceTopLayers,
+  type Image,
+  type Platform,
+} from '../image/index.js';
+import { layersFileTree, writeLayer, type Compression } from '../layer/index.js';
+import type { Logger } from '../log.js';
+import { compareDebianVersions } from '../pkgmgr/dpkg/version.js';
+import type {
+  FileTree,
+  PackagePatch,
+  PackagePatchOptions,
+  RequestedUpdate,
+  UpdateRequest,
+} from '../pkgmgr/types.js';
+import type { UpdateManifest } from '../report/types.js';
+import { findPreviousPatch, mergeRequested, patchHistoryEntry } from './patch-history.js';
+import { patchedAnnotation } from './assemble-index.js';
+import type { PlatformSummary } from './types.js';
+import { readInstalledVersions, unsatisfiedUpdates } from './verify-patch.js';
+
+/** Plans and unpacks the updates of one platform: a package manager's entry point. */
+export type PackagePatcher = (options: PackagePatchOptions) => Promise<PackagePatch>;
+
+export interface PatchPlatformOptions {
+  readonly image: Image;
+  readonly platform: Platform;
+  readonly request: UpdateRequest;
+  readonly report: UpdateManifest | undefined;
+  /** Package managers by OS family (`debian`, `ubuntu`, …). */
+  readonly patchers: ReadonlyMap<string, PackagePatcher>;
+  readonly compression: Compression;
+  readonly created: string;
+  readonly cacheDir: string;
+  readonly workDir: string;
+  readonly ignoreErrors: boolean;
+  readonly logger: Logger;
+  readonly signal: AbortSignal | undefined;
+}
+
+/** The outcome of one platform: its summary and, when patched, the new image. */
+export interface PlatformOutcome {
+  readonly summary: PlatformSummary;
+  readonly image: Image | undefined;
+}
+
+/**
+ * Patches one platform's image: reads its file tree (below a previous copa patch layer, which
+ * the new layer replaces), runs the package manager, writes the one new layer, puts it on top
+ * and checks in the result that each requested package is at least at its fixed version.
+ *
+ * Throws a `CopaError` when the platform fails: `PATCH_FAILED` for packages the manager could
+ * not update, `PATCH_VERIFICATION_FAILED` when the result lacks a fixed version; with
+ * `ignoreErrors` those packages are reported as failed and the platform goes on.
+ */
+export async function patchPlatform(options: PatchPlatformOptions): Promise<PlatformOutcome> {
+  const { image, logger } = options;
+  const [config, layers, sourceDigest] = await Promise.all([
+    image.configFile(),
+    image.layers(),
+    image.digest(),
+  ]);
+  const previous = findPreviousPatch(config);
+  const baseLayers = previous === undefined ? layers : layers.slice(0, previous.layerIndex);
+  const tree = layersFileTree(baseLayers, { logger, signal: options.signal });
+  const patcher = await choosePatcher(options, tree);
+  const base = {
+    platform: options.platform,
+    sourceDigest,
+    fixedVulnerabilities: [],
+    scriptsNotRun: [],
+  };
+
+  if (previous !== undefined && options.request.kind === 'packages') {
+    const current = await readInstalledVersions(layersFileTree(layers, { signal: options.signal }));
+    if (unsatisfiedUpdates(current, options.request.packages).length === 0) {
+      logger.info('up to date: the previous patch layer already has every fixed version');
+      return upToDate(base);
+    }
+  }
+  if (previous !== undefined) {
+    logger.info(`replacing the previous copa patch layer (${previous.packages.length} packages)`);
+  }
+  const request = mergedRequest(options.request, previous?.packages ?? []);
+  const patch = await patcher({
+    tree,
+    request,
+    cacheDir: options.cacheDir,
+    workDir: options.workDir,
+    logger,
+    signal: options.signal,
+  });
+  checkFailures(options, patch);
+  if (patch.updated.length === 0 || sameAsPrevious(patch, previous?.packages)) {
+    logger.info('up to date: no package needs an update');
+    return upToDate(base, patch);
+  }
+  const patched = await buildPatchedImage(options, patch, previous !== undefined);
+  const failed = [...patch.failed, ...(await verifyResult(options, patched, request, patch))];
+  return {
+    image: patched,
+    summary: {
+      ...base,
+      status: 'patched',
+      digest: await patched.digest(),
+      updated: patch.updated,
+      failed,
+      fixedVulnerabilities: fixedVulnerabilities(options.report, failed),
+      scriptsNotRun: patch.scriptsNotRun,
+    },
+  };
+}
+
+type SummaryBase = Pick<PlatformSummary, 'platform' | 'sourceDigest'>;
+
+function upToDate(base: SummaryBase, patch?: PackagePatch): PlatformOutcome {
+  return {
+    image: undefined,
+    summary: {
+      ...base,
+      status: 'up to date',
+      digest: base.sourceDigest,
+      updated: [],
+      failed: patch?.failed ?? [],
+      fixedVulnerabilities: [],
+      scriptsNotRun: [],
+    },
+  };
+}
+
+async function choosePatcher(
+  options: PatchPlatformOptions,
+  tree: FileTree,
+): Promise<PackagePatcher> {
+  const family = options.report?.os.family ?? (await readOsFamily(tree));
+  const patcher = family === undefined ? undefined : options.patchers.get(family);
+  if (patcher === undefined) {
+    throw new CopaError(
+      'OS_UNSUPPORTED',
+      `patching ${formatPlatform(options.platform)}: no package manager for OS "${family ?? 'unknown'}"`,
+      { hint: `copa patches ${[...options.patchers.keys()].join(', ') || 'no'} images.` },
+    );
+  }
+  return patcher;
+}
+
+/** Reads `ID` of `/etc/os-release` (or `/usr/lib/os-release`) from the tree. */
+async function readOsFamily(tree: FileTree): Promise<string | undefined> {
+  const files = await tree.readFiles((p) => p === 'etc/os-release' || p === 'usr/lib/os-release');
+  for (const path of ['etc/os-release', 'usr/lib/os-release']) {
+    const content = files.get(path)?.content;
+    if (content === undefined) continue;
+    const id = /^ID=("?)([^"\n]*)\1$/m.exec(new TextDecoder().decode(content))?.[2];
+    if (id !== undefined) return id.toLowerCase();
+  }
+  return undefined;
+}
+
+function mergedRequest(
+  request: UpdateRequest,
+  previous: readonly RequestedUpdate[],
+): UpdateRequest {
+  if (request.kind === 'all' || previous.length === 0) return request;
+  return {
+    kind: 'packages',
+    packages: mergeRequested(previous, request.packages, compareDebianVersions),
+  };
+}
+
+function sameAsPrevious(patch: PackagePatch, previous: readonly RequestedUpdate[] | undefined) {
+  if (previous === undefined || previous.length !== patch.updated.length) return false;
+  const before = new Set(previous.map((p) => `${p.name}=${p.fixedVersion}`));
+  return patch.updated.every((u) => before.has(`${u.name}=${u.toVersion}`));
+}
+
+function checkFailures(options: PatchPlatformOptions, patch: PackagePatch): void {
+  if (patch.failed.length === 0) return;
+  for (const f of patch.failed) options.logger.warn(f.reason);
+  if (options.ignoreErrors) return;
+  throw new CopaError(
+    'PATCH_FAILED',
+    `patching ${formatPlatform(options.platform)}: ${patch.failed.map((f) => f.reason).join('; ')}`,
+    { hint: 'Check the report against the repositories, or pass --ignore-errors to go on.' },
+  );
+}
+
+async function buildPatchedImage(
+  options: PatchPlatformOptions,
+  patch: PackagePatch,
+  replaceLastLayer: boolean,
+): Promise<Image> {
+  const dir = join(options.workDir, 'layers');
+  await mkdir(dir, { recursive: true });
+  const docker = (await options.image.mediaType()) === MediaType.DockerManifest;
+  let compression = options.compression;
+  if (docker && compression === 'zstd') {
+    options.logger.warn('writing the layer with gzip: Docker schema 2 images have no zstd layers');
+    compression = 'gzip';
+  }
+  const layer = await writeLayer(patch.entries, {
+    compression,
+    dir,
+    mtime: Math.floor(Date.parse(options.created) / 1000),
+    mediaTypeFamily: docker ? 'docker' : 'oci',
+    signal: options.signal,
+  }).catch((err: unknown) => {
+    throw wrapError(`writing the patch layer of ${formatPlatform(options.platform)}`, err);
+  });
+  options.logger.info(`wrote layer "${await layer.digest()}" (${await layer.size()} bytes)`);
+  const history = patchHistoryEntry(patch.updated, options.created);
+  const append = {
+    created: options.created,
+    annotations: {
+      'org.opencontainers.image.created': options.created,
+      [patchedAnnotation]: options.created,
+    },
+  };
+  return replaceLastLayer
+    ? replaceTopLayers(options.image, 1, [{ layer, history }], append)
+    : appendLayer(options.image, layer, { ...append, history });
+}
+
+async function verifyResult(
+  options: PatchPlatformOptions,
+  patched: Image,
+  request: UpdateRequest,
+  patch: PackagePatch,
+): Promise<PackagePatch['failed']> {
+  if (request.kind === 'all') return [];
+  const tree = layersFileTree(await patched.layers(), { signal: options.signal });
+  const known = new Set(patch.failed.map((f) => f.name));
+  const wanted = request.packages.filter((p) => !known.has(p.name));
+  const unsatisfied = unsatisfiedUpdates(await readInstalledVersions(tree), wanted);
+  if (unsatisfied.length === 0) return [];
+  for (const u of unsatisfied) options.logger.warn(u.reason);
+  if (options.ignoreErrors) return unsatisfied;
+  throw new CopaError(
+    'PATCH_VERIFICATION_FAILED',
+    `checking ${formatPlatform(options.platform)}: ${unsatisfied.map((u) => u.reason).join('; ')}`,
+    { hint: 'The repositories may lack the fixed versions; pass --ignore-errors to go on.' },
+  );
+}
+
+function fixedVulnerabilities(
+  report: UpdateManifest | undefined,
+  failed: PackagePatch['failed'],
+): PlatformSummary['fixedVulnerabilities'] {
+  if (report === undefined) return [];
+  // A package already at its fixed version is fixed in the result as much as an updated one.
+  const bad = new Set(failed.map((f) => f.name));
+  return report.updates
+    .filter((u) => !bad.has(u.name))
+    .map((u) => ({ name: u.name, ids: u.vulnerabilityIds }));
+}
