@@ -51,18 +51,19 @@ export class Authenticator {
   ): Promise<string | undefined> {
     const challenge = this.#challenges.get(host);
     if (!challenge) return undefined;
-    return this.#authorize(registry, host, challenge, scopes, false);
+    return this.#authorize({ registry, host, challenge, scopes, sent: undefined });
   }
 
   /**
-   * Takes in a 401 answer's `WWW-Authenticate` header and returns a fresh `Authorization`
-   * value to try again with, or `undefined` when there is nothing new to try.
+   * Takes in a 401 answer's `WWW-Authenticate` header and returns an `Authorization` value to
+   * try again with (a token other than the one `sent`), or `undefined` when there is none.
    */
   async challenged(
     registry: string,
     host: string,
     header: string | undefined,
     scopes: readonly string[],
+    sent: string | undefined,
   ): Promise<string | undefined> {
     const challenges = parseChallenges(header ?? '');
     const challenge =
@@ -70,30 +71,32 @@ export class Authenticator {
     if (!challenge) return undefined;
     this.#challenges.set(host, challenge);
     const wanted = challenge.params.scope ? [...scopes, challenge.params.scope] : scopes;
-    return this.#authorize(registry, host, challenge, [...new Set(wanted)], true);
+    return this.#authorize({ registry, host, challenge, scopes: [...new Set(wanted)], sent });
   }
 
-  async #authorize(
-    registry: string,
-    host: string,
-    challenge: Challenge,
-    scopes: readonly string[],
-    fresh: boolean,
-  ): Promise<string | undefined> {
-    const credential = await this.credentials(registry);
-    if (challenge.scheme === 'basic') {
+  async #authorize(o: {
+    registry: string;
+    host: string;
+    challenge: Challenge;
+    scopes: readonly string[];
+    sent: string | undefined;
+  }): Promise<string | undefined> {
+    const credential = await this.credentials(o.registry);
+    if (o.challenge.scheme === 'basic') {
       if (credential?.username === undefined || credential.password === undefined) return undefined;
       const basic = Buffer.from(`${credential.username}:${credential.password}`).toString('base64');
       return `Basic ${basic}`;
     }
     if (credential?.registryToken) return `Bearer ${credential.registryToken}`;
-    const key = `${host} ${[...scopes].sort().join(' ')}`;
-    const cached = this.#tokens.get(key);
-    if (cached && !fresh) {
-      const token = await cached.catch(() => undefined);
-      if (token && token.expiresAt > Date.now()) return token.header;
+
+    // A token cached (or being fetched) for these scopes, or for push as well, is reused unless
+    // it is the one the registry just refused; concurrent requests so share one fetch.
+    const key = tokenKey(o.host, o.scopes);
+    for (const k of [key, tokenKey(o.host, withPush(o.scopes))]) {
+      const token = await this.#tokens.get(k)?.catch(() => undefined);
+      if (token && token.expiresAt > Date.now() && token.header !== o.sent) return token.header;
     }
-    const pending = this.#fetchToken(registry, challenge, scopes, credential);
+    const pending = this.#fetchToken(o.registry, o.challenge, o.scopes, credential);
     this.#tokens.set(key, pending);
     pending.catch(() => this.#tokens.delete(key));
     return (await pending).header;
@@ -179,4 +182,13 @@ export class Authenticator {
     this.#logger.debug(`got a token for "${registry}" (${scopes.join(' ')})`);
     return { header: `Bearer ${token}`, expiresAt: Date.now() + Math.max(0, seconds - 10) * 1000 };
   }
+}
+
+function tokenKey(host: string, scopes: readonly string[]): string {
+  return `${host} ${[...scopes].sort().join(' ')}`;
+}
+
+/** The scopes with the first repository's pull access widened to pull and push. */
+function withPush(scopes: readonly string[]): string[] {
+  return scopes.map((s, i) => (i === 0 ? s.replace(/:pull$/, ':pull,push') : s));
 }

@@ -162,6 +162,7 @@ export class RegistryHttp {
         host,
         headerValue(res.headers['www-authenticate']),
         scopes,
+        authorization,
       );
       if (fresh !== undefined && fresh !== authorization) {
         await res.body.dump();
