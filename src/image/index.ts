@@ -7,3 +7,5 @@ export * from './parse-manifest.js';
 export * from './platform.js';
 export * from './layout.js';
 export * from './layout-writer.js';
+export * from './daemon.js';
+export * from './docker-archive.js';
