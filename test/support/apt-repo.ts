@@ -90,6 +90,8 @@ export interface AptRepositoryOptions {
   readonly byHash?: boolean;
   /** Extra Release fields per suite (`Valid-Until`, `NotAutomatic`, ...), before the hashes. */
   readonly releaseFields?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** URL path the repository is served at (default `/debian`). */
+  readonly pathPrefix?: string;
   /** Key algorithm of the throwaway signing key (default `ed25519`). */
   readonly keyAlgorithm?: 'ed25519' | 'rsa2048' | 'rsa4096';
   /**
@@ -129,8 +131,6 @@ export interface AptRepository {
   stop(): Promise<void>;
 }
 
-const SERVED_PREFIX = '/debian';
-
 /** Starts a repository; call `stop()` to shut the server down and remove its files. */
 export async function startAptRepository(
   options: AptRepositoryOptions = {},
@@ -148,17 +148,18 @@ export async function startAptRepository(
     throw err;
   }
   const requests: RepositoryRequest[] = [];
+  const prefix = `/${(options.pathPrefix ?? '/debian').replace(/^\/+|\/+$/g, '')}`;
   const server = http.createServer((req, res) => {
     if (options.intercept?.(req, res) === true) {
-      requests.push({ method: req.method ?? 'GET', path: relativePath(req), status: -1 });
+      requests.push({ method: req.method ?? 'GET', path: relativePath(req, prefix), status: -1 });
       return;
     }
-    serveFile(root, req, res, requests);
+    serveFile({ root, prefix, requests }, req, res);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}${SERVED_PREFIX}`,
+    url: `http://127.0.0.1:${port}${prefix}`,
     root,
     keyringPath: gpg.keyringPath,
     armoredKeyPath: gpg.armoredKeyPath,
@@ -177,19 +178,19 @@ export async function startAptRepository(
   };
 }
 
-function relativePath(req: http.IncomingMessage): string {
+function relativePath(req: http.IncomingMessage, prefix: string): string {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const p = decodeURIComponent(url.pathname);
-  return p.startsWith(`${SERVED_PREFIX}/`) ? p.slice(SERVED_PREFIX.length + 1) : p;
+  return p.startsWith(`${prefix}/`) ? p.slice(prefix.length + 1) : p;
 }
 
 function serveFile(
-  root: string,
+  server: { root: string; prefix: string; requests: RepositoryRequest[] },
   req: http.IncomingMessage,
   res: http.ServerResponse,
-  requests: RepositoryRequest[],
 ): void {
-  const rel = relativePath(req);
+  const { root, requests } = server;
+  const rel = relativePath(req, server.prefix);
   const record = (status: number) =>
     requests.push({ method: req.method ?? 'GET', path: rel, status });
   const file = path.join(root, rel);

@@ -43,6 +43,9 @@ export interface OpenedSource {
   readonly records: readonly PackageRecord[];
 }
 
+/** Version of the parsed-index JSON files; change it when the kept fields change. */
+const PARSED_FORMAT = 'v1';
+
 const INDEX_NAMES: readonly [string, IndexCompression][] = [
   ['Packages.xz', 'xz'],
   ['Packages.gz', 'gz'],
@@ -208,14 +211,23 @@ async function loadIndex(
   ctx: SourceContext,
 ): Promise<readonly PackageRecord[]> {
   const { relPath, file, compression, target } = input;
-  const cached = path.join(ctx.cacheDir, 'apt', 'by-hash', 'sha256', file.sha256);
+  const apt = path.join(ctx.cacheDir, 'apt');
+  const cached = path.join(apt, 'by-hash', 'sha256', file.sha256);
+  const parsedDir = path.join(apt, 'parsed', PARSED_FORMAT);
   const stat = await fs.stat(cached).catch(() => undefined);
   if (stat?.size !== file.sizeBytes) {
     await downloadIndex(`${target.dist}${relPath}`, cached, { ...input, ctx });
   } else {
     ctx.logger.debug(`using cached index "${relPath}" of "${redact(target.dist)}"`);
   }
-  return readPackagesIndex(cached, { compression, origin: target.origin, logger: ctx.logger });
+  return readPackagesIndex({
+    file: cached,
+    sha256: file.sha256,
+    compression,
+    parsedDir,
+    origin: target.origin,
+    logger: ctx.logger,
+  });
 }
 
 async function downloadIndex(
