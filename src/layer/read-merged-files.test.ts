@@ -142,6 +142,16 @@ describe('readMergedFiles()', () => {
     assert.equal(contentOf(files, 'srv/second'), 'shared content');
   });
 
+  it("keeps a hard link's content when a higher layer deletes its target", async () => {
+    const remover = await writeLayer([{ type: 'whiteout', path: 'etc/keep' }], {
+      compression: 'gzip',
+      dir,
+    });
+    const files = await readMergedFiles([...layers, remover], (p) => p.startsWith('etc/keep'));
+    assert.deepEqual([...files.keys()], ['etc/keep-link']);
+    assert.equal(contentOf(files, 'etc/keep-link'), 'keep0');
+  });
+
   it('reads nothing but the selected files through a FileTree', async () => {
     const files = await layersFileTree(layers).readFiles((p) => p === 'etc/a');
     assert.deepEqual([...files.keys()], ['etc/a']);

@@ -100,11 +100,14 @@ class MergeState {
         }
         return;
       }
-      if (entry.path === '' || this.#isHidden(entry.path)) return;
-      if (entry.type !== 'directory') layerNonDirectories.add(entry.path);
-
+      if (entry.path === '') return;
+      // A hard link keeps its target's content even when a higher layer deletes the target.
       const isTarget = this.#pendingTargets.has(entry.path);
-      const selected = this.#select(entry.path) && !this.#shadowed(entry.path, captured);
+      const hidden = this.#isHidden(entry.path);
+      if (hidden && !isTarget) return;
+      if (entry.type !== 'directory' && !hidden) layerNonDirectories.add(entry.path);
+
+      const selected = !hidden && this.#select(entry.path) && !this.#shadowed(entry.path, captured);
       if (!selected && !isTarget) return;
 
       const content = entry.type === 'file' ? await readAll(body) : undefined;
