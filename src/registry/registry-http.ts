@@ -76,6 +76,7 @@ export class RegistryHttp {
   readonly #retry: ResolvedRetryPolicy;
   readonly #logger: Logger;
   readonly #signal: AbortSignal | undefined;
+  readonly #warned = new Set<string>();
 
   constructor(options: {
     transport: Transport;
@@ -184,7 +185,18 @@ export class RegistryHttp {
         next.host === host ? endpoint.dispatcher : await this.transport.dispatcherForUrl(next);
       res = await this.#dispatch(req, url, headers, dispatcher);
     }
+    this.#reportWarnings(res.headers.warning);
     return { status: res.statusCode, headers: res.headers, body: res.body, url };
+  }
+
+  /** Passes registry `Warning` headers (`299 - "text"`) on to the logger, each text once. */
+  #reportWarnings(header: string | string[] | undefined): void {
+    for (const value of Array.isArray(header) ? header : header ? [header] : []) {
+      const text = /^\s*\d{3}\s+\S+\s+"((?:[^"\\]|\\.)*)"/.exec(value)?.[1] ?? value;
+      if (this.#warned.has(text)) continue;
+      this.#warned.add(text);
+      this.#logger.warn(`registry warning: ${text}`);
+    }
   }
 
   async #dispatch(
