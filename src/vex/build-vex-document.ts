@@ -121,11 +121,7 @@ function indexProductPurl(input: BuildVexDocumentInput): string | undefined {
 function toStatement(id: string, products: ReadonlyMap<string, ReadonlySet<string>>): VexStatement {
   const list: VexProduct[] = [...products.keys()].sort(compareText).map((purl) => ({
     '@id': purl,
-    identifiers: { purl },
-    subcomponents: [...products.get(purl)!].sort(compareText).map((sub) => ({
-      '@id': sub,
-      identifiers: { purl: sub },
-    })),
+    subcomponents: [...products.get(purl)!].sort(compareText).map((sub) => ({ '@id': sub })),
   }));
   return { vulnerability: { name: id }, products: list, status: 'fixed' };
 }
