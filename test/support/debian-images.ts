@@ -36,6 +36,9 @@ import { compareDebianVersions } from '../../src/pkgmgr/dpkg/version.js';
 /** The fixed time of the test images (2024-01-01), for reproducible rootfs tarballs and configs. */
 export const sourceDateEpoch = 1704067200;
 
+/** Changes whenever the images are built differently, so cached ones are not reused. */
+const imageRevision = 2;
+
 /** The platforms the test images are built for, in index order. */
 export const debianPlatforms = ['linux/amd64', 'linux/arm64', 'linux/arm/v7'] as const;
 
@@ -236,7 +239,7 @@ export async function buildDebianRootfs(
   options: { cacheDir?: string; log?: (line: string) => void } = {},
 ): Promise<string> {
   const dir = join(options.cacheDir ?? testCacheDir(), 'debian');
-  const out = join(dir, `bookworm-minbase-${dpkgArch}.tar`);
+  const out = join(dir, `bookworm-minbase-${dpkgArch}-r${imageRevision}.tar`);
   if (existsSync(out)) return out;
   await mkdir(dir, { recursive: true });
   const mirrors = readHostMirrors();
@@ -247,7 +250,7 @@ export async function buildDebianRootfs(
   options.log?.(`building the bookworm rootfs for "${dpkgArch}" with mmdebstrap`);
   const mmdebstrap = [
     'mmdebstrap --quiet --variant=minbase --format=tar --include=openssl,ca-certificates',
-    `  --architectures="$ARCH" --skip=essential/unlink --skip=output/dev`,
+    `  --architectures="$ARCH" --skip=essential/unlink --skip=output/mknod`,
     `  --customize-hook="sync-out /var/cache/apt/archives $DEBS"`,
     `  --customize-hook='rm -f "$1"/var/cache/apt/archives/*.deb "$1"/etc/apt/sources.list'`,
     `  --customize-hook="upload $SOURCES /etc/apt/sources.list.d/debian.sources"`,
@@ -287,7 +290,7 @@ export async function buildDistrolessRootfs(
   options: { cacheDir?: string; log?: (line: string) => void } = {},
 ): Promise<string> {
   const cacheDir = options.cacheDir ?? testCacheDir();
-  const out = join(cacheDir, 'debian', `bookworm-distroless-${dpkgArch}.tar`);
+  const out = join(cacheDir, 'debian', `bookworm-distroless-${dpkgArch}-r${imageRevision}.tar`);
   if (existsSync(out)) return out;
   await buildDebianRootfs(dpkgArch, options);
   const debsDir = join(cacheDir, 'debian', `debs-${dpkgArch}`);
@@ -367,7 +370,7 @@ async function buildLayout(
   const platforms = options.platforms ?? debianPlatforms;
   const tag = 'bookworm';
   const key = platforms.map((p) => dpkgArchOf[p]).join('-');
-  const layoutDir = join(cacheDir, 'layouts', `${flavor}-bookworm-${key}`);
+  const layoutDir = join(cacheDir, 'layouts', `${flavor}-bookworm-${key}-r${imageRevision}`);
   const tars = await Promise.all(
     platforms.map((p) => buildRootfs(dpkgArchOf[p], { cacheDir, log: options.log })),
   );
