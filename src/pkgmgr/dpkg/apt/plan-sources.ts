@@ -295,7 +295,7 @@ async function planExtraSuite(
     const [entry] = parseSourcesList(extra, from);
     if (entry === undefined) throw invalidExtra(extra, 'no entry');
     const paths = (entry.signedBy ?? []).flatMap((r) => (r.kind === 'path' ? [r.path] : []));
-    const keys = asPlanned(await readHostKeyrings(paths, ctx.options.hostRoot));
+    const keys = asPlanned(await readHostKeyrings(paths, ''));
     const base =
       keys.length > 0
         ? keys
