@@ -9,3 +9,4 @@ export * from './layout.js';
 export * from './layout-writer.js';
 export * from './daemon.js';
 export * from './docker-archive.js';
+export * from './validate-image.js';
