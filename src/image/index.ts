@@ -10,3 +10,4 @@ export * from './layout-writer.js';
 export * from './daemon.js';
 export * from './docker-archive.js';
 export * from './validate-image.js';
+export * from './remote.js';
