@@ -104,7 +104,8 @@ export function remoteImageOf(
     if (diffIds.length !== m.layers.length) {
       throw new CopaError(
         'MANIFEST_INVALID',
-        `reading image "${fetched.digest}": ${m.layers.length} layers but ${diffIds.length} diff IDs`,
+        `reading image "${fetched.digest}": ` +
+          `${m.layers.length} layers but ${diffIds.length} diff IDs`,
       );
     }
     return m.layers.map((d, i) => remoteLayer(client, repo, d, diffIds[i] ?? ''));
@@ -308,13 +309,15 @@ export async function pushIndex(
   const byDigest = new Map<string, Image>();
   for (const image of images) byDigest.set(await image.digest(), image);
 
+  // TODO: nested indexes are not pushed; a child index must already be in the target repository.
   const results = await mapLimit(index.manifests, client.concurrency, async (desc) => {
     const image = byDigest.get(desc.digest);
     if (image) return pushImage(client, withDigest(repo, desc.digest), image, options);
     if (await client.headManifest(withDigest(repo, desc.digest))) return undefined;
     throw new CopaError(
       'MANIFEST_INVALID',
-      `pushing index "${formatReference(target)}": manifest "${desc.digest}" is neither given nor in the repository`,
+      `pushing index "${formatReference(target)}": ` +
+        `manifest "${desc.digest}" is neither given nor in the repository`,
       { hint: 'Pass every image the index lists, or push the missing manifests first.' },
     );
   });

@@ -40,13 +40,20 @@ const digestRe = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
 const digestHexLength: Readonly<Record<string, number>> = { sha256: 64, sha384: 96, sha512: 128 };
 const maxNameLength = 255;
 
+const tagHint =
+  'A tag has at most 128 letters, digits, "_", "." or "-", and does not start with "." or "-".';
+const digestHint = 'Write a digest as "sha256:" followed by 64 lower-case hex digits.';
+const repositoryHint =
+  'Repository path components are lower-case letters and digits, joined by ".", "_", "__" or "-".';
+
 /**
  * Parses an image reference the way Docker does, and normalises it: `nginx` becomes
  * `docker.io/library/nginx:latest`, `index.docker.io` becomes `docker.io`.
  *
  * @throws {CopaError} `REFERENCE_INVALID`, with a hint, when `input` is not a valid reference.
  * @example
- * parseReference('127.0.0.1:5000/app:1.2'); // { registry: '127.0.0.1:5000', repository: 'app', tag: '1.2' }
+ * parseReference('127.0.0.1:5000/app:1.2');
+ * // { registry: '127.0.0.1:5000', repository: 'app', tag: '1.2' }
  */
 export function parseReference(input: string, options: ParseReferenceOptions = {}): Reference {
   const fail = (reason: string, hint: string): never => {
@@ -66,8 +73,7 @@ export function parseReference(input: string, options: ParseReferenceOptions = {
     digest = rest.slice(at + 1);
     rest = rest.slice(0, at);
     const problem = digestProblem(digest);
-    if (problem !== undefined)
-      fail(problem, 'Write a digest as "sha256:" followed by 64 hex digits.');
+    if (problem !== undefined) fail(problem, digestHint);
   }
 
   let tag: string | undefined;
@@ -77,10 +83,7 @@ export function parseReference(input: string, options: ParseReferenceOptions = {
     tag = rest.slice(colon + 1);
     rest = rest.slice(0, colon);
     if (!tagRe.test(tag)) {
-      fail(
-        `invalid tag "${tag}"`,
-        'A tag has at most 128 letters, digits, "_", "." or "-", and does not start with "." or "-".',
-      );
+      fail(`invalid tag "${tag}"`, tagHint);
     }
   }
 
@@ -128,10 +131,7 @@ function splitName(name: string, fail: Fail): { registry: string; repository: st
     fail(`repository "${repository}" must be lower case`, `Use "${repository.toLowerCase()}".`);
   }
   if (!repository.split('/').every((c) => pathComponentRe.test(c))) {
-    fail(
-      `invalid repository name "${repository}"`,
-      'Repository path components are lower-case letters and digits, joined by ".", "_", "__" or "-".',
-    );
+    fail(`invalid repository name "${repository}"`, repositoryHint);
   }
   if (registry.length + 1 + repository.length > maxNameLength) {
     fail(`name longer than ${maxNameLength} characters`, 'Use a shorter repository name.');
@@ -189,7 +189,7 @@ export function familiarReference(ref: Reference): string {
 export function withTag(ref: Reference, tag: string): Reference {
   if (!tagRe.test(tag)) {
     throw new CopaError('REFERENCE_INVALID', `setting tag "${tag}": invalid tag`, {
-      hint: 'A tag has at most 128 letters, digits, "_", "." or "-", and does not start with "." or "-".',
+      hint: tagHint,
     });
   }
   return { ...ref, tag };
@@ -203,7 +203,7 @@ export function withDigest(ref: Reference, digest: string): Reference {
   const problem = digestProblem(digest);
   if (problem !== undefined) {
     throw new CopaError('REFERENCE_INVALID', `setting digest: ${problem}`, {
-      hint: 'Write a digest as "sha256:" followed by 64 hex digits.',
+      hint: digestHint,
     });
   }
   return { ...ref, digest };

@@ -33,7 +33,7 @@ export function staticKeychain(entries: Readonly<Record<string, Credential>>): K
 }
 
 export interface DockerConfigKeychainOptions {
-  /** The config.json to read. Default `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`. */
+  /** The file to read. Default `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`. */
   configFile?: string;
   /** Environment for locating the file and running credential helpers (their `PATH`). */
   env?: NodeJS.ProcessEnv;

@@ -1,19 +1,23 @@
+import type { Dispatcher } from 'undici';
+
 import { CopaError } from '../errors.js';
-import type { Logger } from '../log.js';
 import { MediaType, type Descriptor } from '../image/types.js';
+import type { Logger } from '../log.js';
 import { formatReference, formatRepository, type Reference } from '../reference/index.js';
 import { Authenticator } from './authenticator.js';
+import { pullBlob } from './blob-download.js';
 import { uploadBlob, type PushBlobOptions } from './blob-upload.js';
 import { dockerConfigKeychain, type Keychain } from './keychain.js';
 import { Limiter } from './limiter.js';
 import { RegistryHttp, headerValue, readCapped, type RepositoryName } from './registry-http.js';
 import { resolveRetryPolicy, type RetryPolicy } from './retry.js';
 import { Transport } from './transport.js';
-import { digestOf } from './verify-stream.js';
-import { pullBlob } from './blob-download.js';
-import type { Dispatcher } from 'undici';
+import { DIGEST_MISMATCH_HINT, digestOf } from './verify-stream.js';
 
-/** The Accept list for manifests: OCI index, OCI manifest, Docker list, Docker schema 2. */
+/**
+ * The Accept list for manifests: OCI index, OCI manifest, Docker list, Docker schema 2.
+ * TODO: Docker schema 1 manifests are not accepted; images only stored that way cannot be read.
+ */
 export const MANIFEST_ACCEPT: readonly string[] = [
   MediaType.OciIndex,
   MediaType.OciManifest,
@@ -126,7 +130,7 @@ export class RegistryClient {
         'DIGEST_MISMATCH',
         `${action}: content has digest "${digest}", not "${expected}"`,
         {
-          hint: 'The registry or a proxy changed the manifest; try again, and tell the registry operator if it persists.',
+          hint: DIGEST_MISMATCH_HINT,
         },
       );
     }
@@ -208,10 +212,11 @@ export class RegistryClient {
    * uploading it. Resolves to `false` when the registry declined (the blob is then not there).
    */
   async mountBlob(repo: RepositoryName, digest: string, fromRepository: string): Promise<boolean> {
+    const mountQuery = new URLSearchParams({ mount: digest, from: fromRepository }).toString();
     const res = await this.#http.send({
       method: 'POST',
       repo,
-      target: `/v2/${repo.repository}/blobs/uploads/?${new URLSearchParams({ mount: digest, from: fromRepository })}`,
+      target: `/v2/${repo.repository}/blobs/uploads/?${mountQuery}`,
       push: true,
       extraScopes: [`repository:${fromRepository}:pull`],
       expect: [201, 202],

@@ -153,11 +153,16 @@ export class RegistryHttp {
     const actions = req.push ? 'pull,push' : 'pull';
     const scopes = [`repository:${req.repo.repository}:${actions}`, ...(req.extraScopes ?? [])];
     const headers: Record<string, string> = { ...req.headers };
-    const authorization = await this.auth.authorization(req.repo.registry, host, scopes);
+    // An upload location may point elsewhere (storage behind the registry): no credentials there.
+    const foreign = url.origin !== new URL(endpoint.baseUrl).origin;
+    const dispatcher = foreign ? await this.transport.dispatcherForUrl(url) : endpoint.dispatcher;
+    const authorization = foreign
+      ? undefined
+      : await this.auth.authorization(req.repo.registry, host, scopes);
     if (authorization) headers.authorization = authorization;
 
-    let res = await this.#dispatch(req, url, headers, endpoint.dispatcher);
-    if (res.statusCode === 401) {
+    let res = await this.#dispatch(req, url, headers, dispatcher);
+    if (res.statusCode === 401 && !foreign) {
       const fresh = await this.auth.challenged(
         req.repo.registry,
         host,

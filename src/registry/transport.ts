@@ -83,7 +83,11 @@ export class Transport {
     this.#insecure = new Set(all.filter((h) => h !== '').map((h) => h.toLowerCase()));
   }
 
-  /** Reports whether the user marked `host` insecure (by `host:port` or by host name alone). */
+  /**
+   * Reports whether the user marked `host` insecure (by `host:port` or by host name alone).
+   * TODO: CIDR ranges, which Docker's insecure-registries accepts, are not matched; users must
+   * list each host.
+   */
   isInsecure(host: string): boolean {
     const h = host.toLowerCase();
     return this.#insecure.has(h) || this.#insecure.has(hostnameOf(h));

@@ -41,8 +41,13 @@ export async function* verifyStream(
   if (actual !== digest) throw mismatch(options.what, `content has digest "${actual}"`);
 }
 
+/** The remedy of a `DIGEST_MISMATCH` on pulled content. */
+export const DIGEST_MISMATCH_HINT =
+  'The content changed in transit or in the registry; try again, and tell the registry ' +
+  'operator if it persists.';
+
 function mismatch(what: string, reason: string): CopaError {
   return new CopaError('DIGEST_MISMATCH', `verifying ${what}: ${reason}`, {
-    hint: 'The content changed in transit or in the registry; try again, and tell the registry operator if it persists.',
+    hint: DIGEST_MISMATCH_HINT,
   });
 }

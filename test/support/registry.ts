@@ -17,7 +17,7 @@ export interface StartRegistryOptions {
   auth?: { username: string; password: string };
   /** Serve HTTPS with a certificate from a CA made for this registry (see `caFile`). */
   tls?: boolean;
-  /** Accept bearer tokens from this issuer instead of Basic auth (see test/support token server). */
+  /** Accept bearer tokens from this issuer instead of Basic auth. */
   token?: { realm: string; service: string; issuer: string; rootCertFile: string };
 }
 
@@ -81,9 +81,9 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
 }
 
 function registryConfig(o: { dir: string; port: number; tls: boolean; authYaml: string }): string {
-  const tls = o.tls
-    ? `  tls:\n    certificate: ${join(o.dir, 'server.crt')}\n    key: ${join(o.dir, 'server.key')}\n`
-    : '';
+  const cert = join(o.dir, 'server.crt');
+  const key = join(o.dir, 'server.key');
+  const tls = o.tls ? `  tls:\n    certificate: ${cert}\n    key: ${key}\n` : '';
   return [
     'version: 0.1',
     'log:',
