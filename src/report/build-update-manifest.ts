@@ -88,10 +88,11 @@ function chooseOrThrow(input: BuildUpdateManifestInput, finding: OsFinding): str
   try {
     return chooseFixedVersion(input.os.family, finding.installedVersion, finding.fixedVersions);
   } catch (err) {
+    const fixed = finding.fixedVersions.join(', ');
     throw new CopaError(
       'REPORT_INVALID',
       `reading report "${input.source}": package "${finding.name}" has versions that cannot be ` +
-        `ordered (installed "${finding.installedVersion}", fixed "${finding.fixedVersions.join(', ')}")`,
+        `ordered (installed "${finding.installedVersion}", fixed "${fixed}")`,
       { cause: err },
     );
   }

@@ -33,7 +33,8 @@ describe('chooseFixedVersion()', () => {
     ['rocky', '2.9.13-5.el9_3', ['0:2.9.13-5.el9_3', '0:2.9.13-6.el9_4'], '0:2.9.13-6.el9_4'],
   ];
   for (const [family, installed, fixed, want] of rows) {
-    it(`chooses ${JSON.stringify(want)} for ${family} "${installed}" from ${JSON.stringify(fixed)}`, () => {
+    const name = `chooses ${JSON.stringify(want)} for ${family} "${installed}"`;
+    it(`${name} from ${JSON.stringify(fixed)}`, () => {
       assert.equal(chooseFixedVersion(family, installed, fixed), want);
     });
   }

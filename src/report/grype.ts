@@ -16,7 +16,7 @@ import {
 } from './json-fields.js';
 import { normalizeOsFamily } from './os-family.js';
 import { missingOsError, noOsError } from './report-errors.js';
-import type { ParseReportOptions } from './trivy.js';
+import type { ParseReportOptions } from './parse-report-options.js';
 import type { LanguagePackageFinding, UpdateManifest } from './types.js';
 
 const osArtifactTypes = new Set(['deb', 'apk', 'rpm']);

@@ -5,7 +5,8 @@
 export type * from './types.js';
 export { readReport, builtInScanners, type ReadReportOptions } from './read-report.js';
 export { readReports } from './read-reports.js';
-export { parseTrivyReport, isTrivyDocument, type ParseReportOptions } from './trivy.js';
+export { parseTrivyReport, isTrivyDocument } from './trivy.js';
+export type { ParseReportOptions } from './parse-report-options.js';
 export { parseGrypeReport, isGrypeDocument } from './grype.js';
 export {
   parseUpdateManifest,

@@ -16,7 +16,7 @@ import {
 } from './json-fields.js';
 import { normalizeOsFamily } from './os-family.js';
 import { missingOsError, noOsError } from './report-errors.js';
-import type { ParseReportOptions } from './trivy.js';
+import type { ParseReportOptions } from './parse-report-options.js';
 import type { LanguagePackageFinding, UpdateManifest } from './types.js';
 
 /** The update manifest versions copa reads. */
@@ -48,7 +48,8 @@ export function parseUpdateManifest(
   if (!isJsonObject(doc) || !updateManifestApiVersions.some((v) => v === apiVersion)) {
     throw new CopaError(
       'REPORT_FORMAT_UNSUPPORTED',
-      `reading update manifest "${source}": unsupported apiVersion ${JSON.stringify(apiVersion ?? null)}`,
+      `reading update manifest "${source}": ` +
+        `unsupported apiVersion ${JSON.stringify(apiVersion ?? null)}`,
       { hint: 'An update manifest needs "apiVersion": "v1alpha1" or "v1alpha2".' },
     );
   }

@@ -66,7 +66,9 @@ async function listReports(dir: string, options: ReadReportOptions): Promise<str
   }
   if (files.length === 0) {
     throw new CopaError('REPORT_INVALID', `reading reports in "${dir}": no *.json report found`, {
-      hint: 'Put one report per platform in the directory, for example linux-amd64.json and linux-arm64.json.',
+      hint:
+        'Put one report per platform in the directory, ' +
+        'for example linux-amd64.json and linux-arm64.json.',
     });
   }
   return files;

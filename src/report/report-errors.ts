@@ -4,7 +4,8 @@ import { CopaError } from '../errors.js';
 export function missingOsError(source: string, field: string): CopaError {
   return new CopaError(
     'REPORT_INVALID',
-    `reading report "${source}": it lists OS package findings but names no OS (${field} is missing)`,
+    `reading report "${source}": it lists OS package findings but names no OS ` +
+      `(${field} is missing)`,
     { hint: 'Scan the image again with a current scanner version, which records the OS.' },
   );
 }
@@ -15,7 +16,9 @@ export function noOsError(source: string): CopaError {
     'OS_UNSUPPORTED',
     `reading report "${source}": the report names no operating system`,
     {
-      hint: 'copa patches the OS packages of container images: scan an image (for example with `trivy image -f json`).',
+      hint:
+        'copa patches the OS packages of container images: ' +
+        'scan an image (for example with `trivy image -f json`).',
     },
   );
 }

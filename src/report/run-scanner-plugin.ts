@@ -70,7 +70,9 @@ function pluginError(
   const context = `running scanner plugin "${program}" on "${reportPath}"`;
   if (err.code === 'ENOENT') {
     return new CopaError('PLUGIN_FAILED', `${context}: "${program}" is not on PATH`, {
-      hint: `Install ${program} on PATH, or choose a built-in format with --scanner trivy, grype or native.`,
+      hint:
+        `Install ${program} on PATH, ` +
+        'or choose a built-in format with --scanner trivy, grype or native.',
       cause: err,
     });
   }

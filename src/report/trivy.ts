@@ -4,7 +4,6 @@
  */
 import { CopaError } from '../errors.js';
 import { normalizePlatform, type Platform } from '../image/index.js';
-import type { Logger } from '../log.js';
 import { buildUpdateManifest, type OsFinding } from './build-update-manifest.js';
 import { splitFixedVersions } from './fixed-version.js';
 import {
@@ -16,14 +15,9 @@ import {
   type JsonObject,
 } from './json-fields.js';
 import { normalizeOsFamily, tryNormalizeOsFamily } from './os-family.js';
+import type { ParseReportOptions } from './parse-report-options.js';
 import { missingOsError, noOsError } from './report-errors.js';
 import type { LanguagePackageFinding, UpdateManifest } from './types.js';
-
-export interface ParseReportOptions {
-  /** The file the document was read from, named in errors. */
-  readonly source: string;
-  readonly logger?: Logger;
-}
 
 /** Reports whether a parsed JSON document looks like Trivy output (schema 2 or legacy). */
 export function isTrivyDocument(doc: unknown): boolean {
@@ -51,7 +45,8 @@ export function parseTrivyReport(doc: unknown, options: ParseReportOptions): Upd
   if (doc.SchemaVersion !== 2) {
     throw new CopaError(
       'REPORT_FORMAT_UNSUPPORTED',
-      `reading report "${options.source}": Trivy schema version ${JSON.stringify(doc.SchemaVersion)} is not supported`,
+      `reading report "${options.source}": ` +
+        `Trivy schema version ${JSON.stringify(doc.SchemaVersion)} is not supported`,
       { hint: 'copa reads Trivy JSON schema 2 and the older array form.' },
     );
   }
@@ -83,7 +78,10 @@ function parseSchema2(doc: JsonObject, options: ParseReportOptions): UpdateManif
   });
 }
 
-/** Legacy files carry no metadata: the OS comes from an OS result's `Target`, `name (family version)`. */
+/**
+ * Legacy files carry no metadata: the OS comes from an OS result's `Target`,
+ * `name (family version)`.
+ */
 function parseLegacy(results: readonly unknown[], options: ParseReportOptions): UpdateManifest {
   const resultObjects = objects(results);
   const split = splitResults(resultObjects, true);

@@ -5,7 +5,7 @@ import type { OsFamily } from '../report/index.js';
 import { imagePurl, packagePurl } from './package-purl.js';
 import { openVexContext, type VexDocument, type VexProduct, type VexStatement } from './types.js';
 
-/** The author Copa names by default; `COPA_VEX_AUTHOR` overrides it (see {@link vexAuthorFromEnv}). */
+/** The author Copa names by default; `COPA_VEX_AUTHOR` overrides it ({@link vexAuthorFromEnv}). */
 export const defaultVexAuthor = 'Project Copacetic';
 export const vexTooling = 'Project Copacetic';
 

@@ -10,7 +10,7 @@ export interface PackagePurlInput {
   readonly name: string;
   /** `[epoch:]version`; the epoch goes into the `epoch` qualifier. */
   readonly version: string;
-  /** The package's own architecture (`arm64`, `all`, `x86_64`); else one follows from `platform`. */
+  /** The package's own architecture (`arm64`, `all`, `x86_64`); else `platform` decides. */
   readonly arch?: string;
   readonly platform?: Platform;
 }
@@ -102,7 +102,7 @@ export interface ImagePurlInput {
   readonly repositoryUrl?: string;
 }
 
-/** Returns the package URL of an image manifest or index: `pkg:oci/nginx@sha256:…?repository_url=…`. */
+/** Returns the package URL of an image manifest or index, `pkg:oci/nginx@sha256:…?…`. */
 export function imagePurl(input: ImagePurlInput): string {
   const qualifiers = input.repositoryUrl ? { repository_url: input.repositoryUrl } : undefined;
   return new PackageURL(

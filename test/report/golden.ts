@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 /** The repository root, from this file's place in it. */
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
-/** Compares `actual` with `testdata/golden/<name>`, or rewrites that file when `UPDATE_GOLDEN=1`. */
+/** Compares `actual` with `testdata/golden/<name>`, or rewrites the file with `UPDATE_GOLDEN=1`. */
 export async function assertGolden(name: string, actual: string): Promise<void> {
   const file = join(repoRoot, 'testdata/golden', name);
   if (process.env.UPDATE_GOLDEN === '1') {

@@ -312,7 +312,7 @@ describe('readReport() refusals', () => {
 });
 
 describe('readReports()', () => {
-  it('reads every .json report of a directory with platforms from metadata or file names', async () => {
+  it('reads every .json report of a directory, platforms from metadata or names', async () => {
     const logger = collectingLogger();
     const manifests = await readReports(fixture('multi'), { logger });
     assert.deepEqual(manifests.map(platformText), ['linux/amd64', 'linux/arm/v7', 'linux/arm64']);
@@ -336,7 +336,7 @@ describe('readReports()', () => {
     });
   });
 
-  it('refuses a report without a platform in a directory with REPORT_PLATFORM_UNKNOWN', async () => {
+  it('refuses a report without a platform in a directory: REPORT_PLATFORM_UNKNOWN', async () => {
     await assert.rejects(readReports(fixture('unnamed')), (err) => {
       assert.ok(isCopaError(err, 'REPORT_PLATFORM_UNKNOWN'));
       assert.match(err.message, /scan\.json/);
@@ -344,7 +344,7 @@ describe('readReports()', () => {
     });
   });
 
-  it('refuses an empty directory and a missing path with REPORT_INVALID naming the path', async () => {
+  it('refuses an empty directory and a missing path: REPORT_INVALID naming it', async () => {
     const empty = await mkdtemp(join(tmpdir(), 'copa-reports-'));
     try {
       await writeFile(join(empty, 'README.md'), 'no reports here\n');

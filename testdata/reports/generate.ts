@@ -22,7 +22,11 @@ function trivyVulns(rows: readonly Row[], purlType: string, distro: string): unk
   return rows.map(([name, installed, fixed, id, arch]) => {
     const epoch = /^(\d+):/.exec(installed)?.[1];
     const bare = installed.replace(/^\d+:/, '');
-    const qualifiers = [arch ? `arch=${arch}` : '', `distro=${distro}`, epoch ? `epoch=${epoch}` : '']
+    const qualifiers = [
+      arch ? `arch=${arch}` : '',
+      `distro=${distro}`,
+      epoch ? `epoch=${epoch}` : '',
+    ]
       .filter((q) => q !== '')
       .join('&');
     return {
@@ -97,7 +101,13 @@ const debianRows: readonly Row[] = [
   ['libc6', '2.36-9+deb12u4', '2.36-9+deb12u7', 'CVE-2024-2961', 'amd64'],
   ['libc6', '2.36-9+deb12u4', '2.36-9+deb12u7', 'CVE-2024-33599', 'amd64'],
   ['libc6', '2.36-9+deb12u4', '2.36-9+deb12u7', 'CVE-2024-2961', 'amd64'],
-  ['perl-base', '5.36.0-7+deb12u1', '5.32.1-4+deb11u4, 5.36.0-7+deb12u2', 'CVE-2023-47038', 'amd64'],
+  [
+    'perl-base',
+    '5.36.0-7+deb12u1',
+    '5.32.1-4+deb11u4, 5.36.0-7+deb12u2',
+    'CVE-2023-47038',
+    'amd64',
+  ],
   ['zlib1g', '1:1.2.13.dfsg-1', '', 'CVE-2023-45853', 'amd64'],
   ['tar', '1.34+dfsg-1.2+deb12u1', '', 'CVE-2005-2541', 'amd64'],
   ['libgnutls30', '3.7.9-2+deb12u2', '3.7.9-2+deb12u3', 'CVE-2024-28834', 'amd64'],
@@ -137,12 +147,15 @@ const debian = {
   distro: 'debian-12.5',
 };
 
-write('trivy/debian-12-amd64.json', trivyReport({
-  ...debian,
-  arch: 'amd64',
-  rows: debianRows,
-  extraResults: [pythonResult, secretResult],
-}));
+write(
+  'trivy/debian-12-amd64.json',
+  trivyReport({
+    ...debian,
+    arch: 'amd64',
+    rows: debianRows,
+    extraResults: [pythonResult, secretResult],
+  }),
+);
 
 const debianArm64Rows = debianRows
   .filter(([name]) => ['openssl', 'libssl3', 'libc6'].includes(name))
@@ -151,48 +164,60 @@ const armhfRows = debianRows
   .filter(([name]) => ['libc6', 'zlib1g'].includes(name))
   .map(([n, i, f, id]): Row => [n, i, f, id, 'armhf']);
 
-write('multi/linux-amd64.json', trivyReport({ ...debian, arch: 'amd64', rows: debianRows.slice(0, 6) }));
+write(
+  'multi/linux-amd64.json',
+  trivyReport({ ...debian, arch: 'amd64', rows: debianRows.slice(0, 6) }),
+);
 write('multi/linux-arm64.json', trivyReport({ ...debian, rows: debianArm64Rows }));
 write('multi/linux-arm-v7.json', trivyReport({ ...debian, rows: armhfRows }));
 write('multi/notes.txt', 'Not a report: readReports skips files that do not end in .json.\n');
 
 write('conflict/arm64.json', trivyReport({ ...debian, arch: 'arm64', rows: debianArm64Rows }));
-write('conflict/linux-arm64-v8.json', trivyReport({ ...debian, arch: 'arm64', variant: 'v8', rows: debianArm64Rows }));
+write(
+  'conflict/linux-arm64-v8.json',
+  trivyReport({ ...debian, arch: 'arm64', variant: 'v8', rows: debianArm64Rows }),
+);
 write('unnamed/scan.json', trivyReport({ ...debian, rows: debianArm64Rows }));
 
-write('trivy/alpine-3.19-arm64.json', trivyReport({
-  family: 'alpine',
-  version: '3.19.1',
-  image: 'alpine:3.19.1',
-  arch: 'arm64',
-  purlType: 'apk',
-  purlNamespace: 'alpine',
-  distro: '3.19.1',
-  rows: [
-    ['libcrypto3', '3.1.4-r5', '3.1.4-r6', 'CVE-2024-2511', 'aarch64'],
-    ['libcrypto3', '3.1.4-r5', '3.1.5-r0', 'CVE-2024-4603', 'aarch64'],
-    ['libssl3', '3.1.4-r5', '3.1.5-r0', 'CVE-2024-4603', 'aarch64'],
-    ['busybox', '1.36.1-r15', '1.36.1-r17', 'CVE-2023-42366', 'aarch64'],
-    ['busybox', '1.36.1-r15', '1.36.1-r16', 'CVE-2023-42365', 'aarch64'],
-  ],
-}));
+write(
+  'trivy/alpine-3.19-arm64.json',
+  trivyReport({
+    family: 'alpine',
+    version: '3.19.1',
+    image: 'alpine:3.19.1',
+    arch: 'arm64',
+    purlType: 'apk',
+    purlNamespace: 'alpine',
+    distro: '3.19.1',
+    rows: [
+      ['libcrypto3', '3.1.4-r5', '3.1.4-r6', 'CVE-2024-2511', 'aarch64'],
+      ['libcrypto3', '3.1.4-r5', '3.1.5-r0', 'CVE-2024-4603', 'aarch64'],
+      ['libssl3', '3.1.4-r5', '3.1.5-r0', 'CVE-2024-4603', 'aarch64'],
+      ['busybox', '1.36.1-r15', '1.36.1-r17', 'CVE-2023-42366', 'aarch64'],
+      ['busybox', '1.36.1-r15', '1.36.1-r16', 'CVE-2023-42365', 'aarch64'],
+    ],
+  }),
+);
 
-write('trivy/rocky-9-amd64.json', trivyReport({
-  family: 'rocky',
-  version: '9.3',
-  image: 'rockylinux:9.3',
-  arch: 'amd64',
-  purlType: 'rpm',
-  purlNamespace: 'rocky',
-  distro: 'rocky-9.3',
-  rows: [
-    ['openssl-libs', '1:3.0.7-24.el9', '1:3.0.7-25.el9_3', 'CVE-2023-5678', 'x86_64'],
-    ['openssl-libs', '1:3.0.7-24.el9', '1:3.0.7-27.el9', 'CVE-2024-0727', 'x86_64'],
-    ['glibc', '2.34-83.el9.7', '2.34-100.el9', 'CVE-2024-2961', 'x86_64'],
-    ['glibc', '2.34-83.el9.7', '2.34-83.el9_3.12', 'CVE-2023-4911', 'x86_64'],
-    ['python3', '3.9.18-1.el9_3', '', 'CVE-2023-27043', 'x86_64'],
-  ],
-}));
+write(
+  'trivy/rocky-9-amd64.json',
+  trivyReport({
+    family: 'rocky',
+    version: '9.3',
+    image: 'rockylinux:9.3',
+    arch: 'amd64',
+    purlType: 'rpm',
+    purlNamespace: 'rocky',
+    distro: 'rocky-9.3',
+    rows: [
+      ['openssl-libs', '1:3.0.7-24.el9', '1:3.0.7-25.el9_3', 'CVE-2023-5678', 'x86_64'],
+      ['openssl-libs', '1:3.0.7-24.el9', '1:3.0.7-27.el9', 'CVE-2024-0727', 'x86_64'],
+      ['glibc', '2.34-83.el9.7', '2.34-100.el9', 'CVE-2024-2961', 'x86_64'],
+      ['glibc', '2.34-83.el9.7', '2.34-83.el9_3.12', 'CVE-2023-4911', 'x86_64'],
+      ['python3', '3.9.18-1.el9_3', '', 'CVE-2023-27043', 'x86_64'],
+    ],
+  }),
+);
 
 write('trivy/legacy-debian-11.json', [
   {
@@ -250,7 +275,12 @@ function grypeMatch(
       severity: 'High',
       fix: { versions, state: options.state ?? (versions.length > 0 ? 'fixed' : 'not-fixed') },
     },
-    matchDetails: [{ type: 'exact-indirect-match', matcher: `${options.type === 'deb' ? 'dpkg' : options.type}-matcher` }],
+    matchDetails: [
+      {
+        type: 'exact-indirect-match',
+        matcher: `${options.type === 'deb' ? 'dpkg' : options.type}-matcher`,
+      },
+    ],
     artifact: {
       id: `fixture-${name}`,
       name,
@@ -263,9 +293,9 @@ function grypeMatch(
   };
 }
 
-const grypeDebianRows = debianRows.filter(([name]) => name !== 'perl-base').map(
-  ([n, i, f, id]): Row => [n, i, f, id, 'arm64'],
-);
+const grypeDebianRows = debianRows
+  .filter(([name]) => name !== 'perl-base')
+  .map(([n, i, f, id]): Row => [n, i, f, id, 'arm64']);
 write('grype/debian-12-arm64.json', {
   matches: [
     ...grypeDebianRows.map((row) => grypeMatch(row, { type: 'deb', purl: 'pkg:deb/debian' })),
@@ -314,10 +344,19 @@ write('grype/rocky-9-arm64-old.json', {
       type: 'rpm',
       purl: 'pkg:rpm/rocky',
     }),
-    grypeMatch(['libxml2', '2.9.13-5.el9_3', '0:2.9.13-5.el9_3, 0:2.9.13-6.el9_4', 'CVE-2023-39615', 'aarch64'], {
-      type: 'rpm',
-      purl: 'pkg:rpm/rocky',
-    }),
+    grypeMatch(
+      [
+        'libxml2',
+        '2.9.13-5.el9_3',
+        '0:2.9.13-5.el9_3, 0:2.9.13-6.el9_4',
+        'CVE-2023-39615',
+        'aarch64',
+      ],
+      {
+        type: 'rpm',
+        purl: 'pkg:rpm/rocky',
+      },
+    ),
   ],
   source: { type: 'image', target: { userInput: 'rockylinux:9.3', config: rockyConfig } },
   distro: { name: 'rocky', version: '9.3', idLike: ['rhel', 'centos', 'fedora'] },
@@ -328,9 +367,24 @@ write('native/v1alpha1-ubuntu-22.04.json', {
   apiVersion: 'v1alpha1',
   metadata: { os: { type: 'ubuntu', version: '22.04' }, config: { arch: 'amd64' } },
   updates: [
-    { name: 'libssl3', installedVersion: '3.0.2-0ubuntu1.10', fixedVersion: '3.0.2-0ubuntu1.15', vulnerabilityID: 'CVE-2023-5678' },
-    { name: 'libssl3', installedVersion: '3.0.2-0ubuntu1.10', fixedVersion: '3.0.2-0ubuntu1.12', vulnerabilityID: 'CVE-2023-3817' },
-    { name: 'curl', installedVersion: '7.81.0-1ubuntu1.13', fixedVersion: '7.81.0-1ubuntu1.14', vulnerabilityID: 'CVE-2023-38545' },
+    {
+      name: 'libssl3',
+      installedVersion: '3.0.2-0ubuntu1.10',
+      fixedVersion: '3.0.2-0ubuntu1.15',
+      vulnerabilityID: 'CVE-2023-5678',
+    },
+    {
+      name: 'libssl3',
+      installedVersion: '3.0.2-0ubuntu1.10',
+      fixedVersion: '3.0.2-0ubuntu1.12',
+      vulnerabilityID: 'CVE-2023-3817',
+    },
+    {
+      name: 'curl',
+      installedVersion: '7.81.0-1ubuntu1.13',
+      fixedVersion: '7.81.0-1ubuntu1.14',
+      vulnerabilityID: 'CVE-2023-38545',
+    },
   ],
 });
 
@@ -338,26 +392,53 @@ write('native/v1alpha2-debian-12-arm-v7.json', {
   apiVersion: 'v1alpha2',
   metadata: { os: { type: 'debian', version: '12.5' }, config: { arch: 'arm', variant: 'v7' } },
   osupdates: [
-    { name: 'libc6', installedVersion: '2.36-9+deb12u4', fixedVersion: '2.36-9+deb12u7', vulnerabilityID: 'CVE-2024-2961', type: 'debian', class: 'os-pkgs' },
-    { name: 'zlib1g', installedVersion: '1:1.2.13.dfsg-1', fixedVersion: '', vulnerabilityID: 'CVE-2023-45853', type: 'debian', class: 'os-pkgs' },
+    {
+      name: 'libc6',
+      installedVersion: '2.36-9+deb12u4',
+      fixedVersion: '2.36-9+deb12u7',
+      vulnerabilityID: 'CVE-2024-2961',
+      type: 'debian',
+      class: 'os-pkgs',
+    },
+    {
+      name: 'zlib1g',
+      installedVersion: '1:1.2.13.dfsg-1',
+      fixedVersion: '',
+      vulnerabilityID: 'CVE-2023-45853',
+      type: 'debian',
+      class: 'os-pkgs',
+    },
   ],
   langupdates: [
-    { name: 'requests', installedVersion: '2.28.1', fixedVersion: '2.31.0', vulnerabilityID: 'CVE-2023-32681', type: 'python-pkg', class: 'lang-pkgs' },
+    {
+      name: 'requests',
+      installedVersion: '2.28.1',
+      fixedVersion: '2.31.0',
+      vulnerabilityID: 'CVE-2023-32681',
+      type: 'python-pkg',
+      class: 'lang-pkgs',
+    },
   ],
 });
 
 // Bad input, each refused with one clear error.
-write('bad/truncated.json', JSON.stringify(trivyReport({ ...debian, arch: 'amd64', rows: debianRows })).slice(0, 700));
-write('bad/unsupported-os.json', trivyReport({
-  family: 'archlinux',
-  version: '20240101',
-  image: 'archlinux:base',
-  arch: 'amd64',
-  purlType: 'alpm',
-  purlNamespace: 'arch',
-  distro: 'archlinux',
-  rows: [['openssl', '3.2.1-1', '3.2.2-1', 'CVE-2024-4603', 'x86_64']],
-}));
+write(
+  'bad/truncated.json',
+  JSON.stringify(trivyReport({ ...debian, arch: 'amd64', rows: debianRows })).slice(0, 700),
+);
+write(
+  'bad/unsupported-os.json',
+  trivyReport({
+    family: 'archlinux',
+    version: '20240101',
+    image: 'archlinux:base',
+    arch: 'amd64',
+    purlType: 'alpm',
+    purlNamespace: 'arch',
+    distro: 'archlinux',
+    rows: [['openssl', '3.2.1-1', '3.2.2-1', 'CVE-2024-4603', 'x86_64']],
+  }),
+);
 const noOs = trivyReport({ ...debian, arch: 'amd64', rows: debianRows.slice(0, 2) }) as {
   Metadata: Record<string, unknown>;
 };

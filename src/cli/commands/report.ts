@@ -117,7 +117,8 @@ function formatTable(m: UpdateManifest): string {
   }
   if (m.languagePackages.length > 0) {
     lines.push(
-      `language packages: ${m.languagePackages.length} findings, not patched yet (copa patches OS packages only)`,
+      `language packages: ${m.languagePackages.length} findings, ` +
+        'not patched yet (copa patches OS packages only)',
     );
   }
   return `${lines.join('\n')}\n`;
@@ -126,7 +127,7 @@ function formatTable(m: UpdateManifest): string {
 /** Left-aligned columns, two spaces apart, indented by two. */
 function columns(rows: readonly (readonly string[])[]): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) =>
-    `  ${r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')}`.trimEnd(),
-  );
+  const pad = (cell: string, i: number, row: readonly string[]): string =>
+    i === row.length - 1 ? cell : cell.padEnd(widths[i]!);
+  return rows.map((r) => `  ${r.map((cell, i) => pad(cell, i, r)).join('  ')}`.trimEnd());
 }

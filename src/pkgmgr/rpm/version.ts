@@ -1,6 +1,7 @@
 /**
  * RPM version comparison: `rpmvercmp` on each part of `[epoch:]version[-release]`, as rpm 4.18
- * orders them (`rpmverCmp`). https://github.com/rpm-software-management/rpm/blob/rpm-4.18.0-release/rpmio/rpmvercmp.c
+ * orders them (`rpmverCmp`).
+ * https://github.com/rpm-software-management/rpm/blob/rpm-4.18.0-release/rpmio/rpmvercmp.c
  */
 
 export interface RpmVersion {
