@@ -58,6 +58,7 @@ export async function writeLayer(
   entries: Iterable<LayerEntry>,
   options: WriteLayerOptions,
 ): Promise<FileLayer> {
+  checkOptions(options);
   const mediaType = layerMediaType(options.compression, options.mediaTypeFamily ?? 'oci');
   const sorted = sortEntries(entries);
   const mtime = resolveMtime(options.mtime);
@@ -106,6 +107,21 @@ export function layerMediaType(compression: Compression, family: MediaTypeFamily
   if (compression === 'gzip') return MediaType.OciLayerGzip;
   if (compression === 'zstd') return MediaType.OciLayerZstd;
   return MediaType.OciLayer;
+}
+
+function checkOptions(options: WriteLayerOptions): void {
+  const level = options.gzipLevel;
+  if (level !== undefined && !(Number.isInteger(level) && level >= 1 && level <= 9)) {
+    throw new RangeError(`gzipLevel must be an integer from 1 to 9, got ${level}`);
+  }
+  if (options.mtime !== undefined && !(Number.isFinite(options.mtime) && options.mtime >= 0)) {
+    throw new RangeError(`mtime must be seconds since the epoch, got ${options.mtime}`);
+  }
+  if (!['gzip', 'zstd', 'uncompressed'].includes(options.compression)) {
+    throw new RangeError(
+      `compression must be gzip, zstd or uncompressed, got ${String(options.compression)}`,
+    );
+  }
 }
 
 function resolveMtime(mtime: number | undefined): number {
