@@ -46,12 +46,15 @@ export function buildUpdateManifest(input: BuildUpdateManifestInput): UpdateMani
   const unfixable = new Map<string, UnfixableFinding>();
 
   for (const finding of input.findings) {
+    if (finding.name === '') throw unnamedError(input.source, finding);
     const required = chooseOrThrow(input, finding);
     if (required === undefined) {
       const key = `${finding.name}\0${finding.vulnerabilityId}`;
       unfixable.set(key, pick(finding));
       continue;
     }
+    // TODO: a package installed for two architectures (dpkg multiarch, libc6:amd64 and
+    // libc6:i386) becomes one update with the first architecture; the other is not named.
     const group = groups.get(finding.name);
     if (group === undefined) {
       groups.set(finding.name, { required, finding, ids: new Set([finding.vulnerabilityId]) });
@@ -96,6 +99,15 @@ function chooseOrThrow(input: BuildUpdateManifestInput, finding: OsFinding): str
       { cause: err },
     );
   }
+}
+
+function unnamedError(source: string, finding: OsFinding): CopaError {
+  const id = finding.vulnerabilityId || 'without an ID';
+  return new CopaError(
+    'REPORT_INVALID',
+    `reading report "${source}": an OS package finding (vulnerability "${id}") has no package name`,
+    { hint: 'Write the report again with the scanner; it may have been edited or truncated.' },
+  );
 }
 
 function pick(finding: OsFinding): UnfixableFinding {

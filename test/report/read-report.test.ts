@@ -227,6 +227,18 @@ describe('readReport() refusals', () => {
       code: 'REPORT_INVALID',
     },
     {
+      name: 'a finding without a package name',
+      file: 'bad/no-package-name.json',
+      scanner: 'trivy',
+      code: 'REPORT_INVALID',
+    },
+    {
+      name: 'JSON that is no report',
+      file: 'bad/not-a-report.json',
+      scanner: 'trivy',
+      code: 'REPORT_INVALID',
+    },
+    {
       name: 'an unknown apiVersion',
       file: 'bad/unknown-api-version.json',
       scanner: 'native',

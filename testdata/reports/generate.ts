@@ -446,3 +446,9 @@ delete noOs.Metadata.OS;
 write('bad/no-os-metadata.json', noOs);
 write('bad/unknown-api-version.json', { apiVersion: 'v2', metadata: {}, updates: [] });
 write('bad/empty.json', '');
+const unnamed = trivyReport({ ...debian, arch: 'amd64', rows: debianRows.slice(0, 2) }) as {
+  Results: { Vulnerabilities: Record<string, unknown>[] }[];
+};
+delete unnamed.Results[0]!.Vulnerabilities[1]!.PkgName;
+write('bad/no-package-name.json', unnamed);
+write('bad/not-a-report.json', { kind: 'List', items: [] });
