@@ -103,6 +103,9 @@ async function runInWorkDir(
     options.report === undefined
       ? []
       : await deps.readReports(options.report, options.scanner, run);
+  if (reportKind === 'dir' && (options.platforms?.length ?? 0) > 0) {
+    run.logger.info('ignoring --platform: the report directory decides the platforms');
+  }
   const planned = await planSource(source.top, options, reports, reportKind, run.logger);
   const results = await runPlans(planned, source, options, run, deps);
   const summaryBase = { source: options.image, pushed: false, vexFile: undefined };
@@ -155,11 +158,28 @@ async function runInWorkDir(
     commands: published.commands,
     droppedAttestations: result.droppedAttestations,
   };
+  logSummary(summary, run.logger);
   if (options.output !== undefined && reports.length > 0 && deps.writeVex !== undefined) {
     await deps.writeVex(summary, reports, options.output);
     return { ...summary, vexFile: options.output };
   }
   return summary;
+}
+
+/** Logs one line per platform and the dropped attestations: the run's summary table. */
+function logSummary(summary: PatchSummary, logger: Logger): void {
+  for (const p of summary.platforms) {
+    const what =
+      p.status === 'patched'
+        ? `${p.updated.length} packages updated, manifest "${p.digest}"`
+        : (p.message ?? `manifest "${p.digest ?? p.sourceDigest}"`);
+    logger.info(`${formatPlatform(p.platform)}: ${p.status}: ${what}`);
+  }
+  if (summary.droppedAttestations.length > 0) {
+    logger.info(
+      `left out ${summary.droppedAttestations.length} attestation manifests of replaced images`,
+    );
+  }
 }
 
 function emptySummary(
