@@ -45,7 +45,7 @@ export async function loadKeys(
 async function parseKeySource(source: KeySource): Promise<readonly Key[]> {
   switch (source.kind) {
     case 'inline':
-      return readKeys({ armoredKeys: source.armored });
+      return readArmoredBlocks(source.armored);
     case 'missing':
       throw new Error('not in the image');
     case 'fingerprint':
@@ -59,10 +59,20 @@ async function parseKeySource(source: KeySource): Promise<readonly Key[]> {
 export async function readKeyring(data: Uint8Array): Promise<readonly Key[]> {
   if (isKeybox(data)) throw new Error('GnuPG keybox files are not keyrings apt reads');
   const head = Buffer.from(data.subarray(0, 64)).toString('latin1').trimStart();
-  if (head.startsWith('-----BEGIN PGP')) {
-    return readKeys({ armoredKeys: Buffer.from(data).toString('utf8') });
-  }
+  if (head.startsWith('-----BEGIN PGP'))
+    return readArmoredBlocks(Buffer.from(data).toString('utf8'));
   return readKeys({ binaryKeys: data });
+}
+
+/** Reads every armored key block of a file: `.asc` files may hold several one after another. */
+async function readArmoredBlocks(text: string): Promise<Key[]> {
+  const blocks = text.match(
+    /-----BEGIN PGP PUBLIC KEY BLOCK-----[\s\S]*?-----END PGP PUBLIC KEY BLOCK-----/g,
+  );
+  if (blocks === null) return [...(await readKeys({ armoredKeys: text }))];
+  const keys: Key[] = [];
+  for (const block of blocks) keys.push(...(await readKeys({ armoredKeys: block })));
+  return keys;
 }
 
 /** A keybox file has the blob type 1 header with `KBXf` at offset 8. */

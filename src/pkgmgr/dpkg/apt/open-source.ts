@@ -79,6 +79,7 @@ export async function openSource(
     );
   }
   const release = await verifiedRelease(dist, keys.keys, ctx);
+  warnOnOtherSuite(source, release, dist, ctx.logger);
   const check = source.checkValidUntil ?? (isSnapshot(source.uri) ? false : ctx.checkValidUntil);
   if (check) checkValidUntil(release, `${dist}InRelease`, new Date());
   const archs = ctx.architectures.filter((a) => source.architectures?.includes(a) ?? true);
@@ -93,6 +94,26 @@ export async function openSource(
     }
   }
   return { origins, records };
+}
+
+/**
+ * apt warns when a Release names neither the suite nor the codename the sources ask for: a
+ * validly signed Release of another suite could be served in its place.
+ */
+function warnOnOtherSuite(
+  source: PlannedSource,
+  release: Release,
+  dist: string,
+  logger: Logger,
+): void {
+  if (source.suite.endsWith('/')) return;
+  const suite = release.fields.get('suite');
+  const codename = release.fields.get('codename');
+  if (suite === undefined && codename === undefined) return;
+  if (suite === source.suite || codename === source.suite) return;
+  logger.warn(
+    `reading "${redact(dist)}": the Release file is for suite "${suite ?? ''}" codename "${codename ?? ''}", not "${source.suite}"`,
+  );
 }
 
 /** Snapshot archives (a path segment like `20250520T000000Z`) serve expired Release files. */
