@@ -67,7 +67,8 @@ async function checkParts(pending: ImageParts | Promise<ImageParts>): Promise<Ch
   if (parts.layers.length !== manifest.layers.length) {
     throw new CopaError(
       'MANIFEST_INVALID',
-      `assembling image "${digest}": ${parts.layers.length} layers for ${manifest.layers.length} descriptors`,
+      `assembling image "${digest}": ${parts.layers.length} layers for ` +
+        `${manifest.layers.length} descriptors`,
     );
   }
   return { parts, digest, mediaType: manifestMediaType(manifest), manifest };

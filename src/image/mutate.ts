@@ -11,7 +11,7 @@ type Json = Record<string, unknown>;
 
 export interface LayerAddition {
   layer: Layer;
-  /** The history entry of the layer (`created_by`, `comment`); `created` defaults to the image's. */
+  /** The layer's history entry (`created_by`, `comment`); `created` defaults to the image's. */
   history: HistoryEntry;
 }
 

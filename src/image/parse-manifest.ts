@@ -28,7 +28,10 @@ export function parseManifest(bytes: Uint8Array, what: string): Manifest {
   return json as unknown as Manifest;
 }
 
-/** Parses an OCI index or Docker manifest list; throws `MANIFEST_INVALID` like {@link parseManifest}. */
+/**
+ * Parses an OCI index or Docker manifest list; throws `MANIFEST_INVALID` like
+ * {@link parseManifest}.
+ */
 export function parseIndexManifest(bytes: Uint8Array, what: string): IndexManifest {
   const json = parseObject(bytes, what);
   if (json['schemaVersion'] !== 2) invalid(what, 'schemaVersion is not 2');

@@ -49,7 +49,7 @@ export function parsePlatform(text: string): Platform {
       'PLATFORM_UNSUPPORTED',
       `parsing platform "${text}": not os/arch[/variant]`,
       {
-        hint: 'Write the platform as os/arch or os/arch/variant, for example linux/arm64 or linux/arm/v7.',
+        hint: 'Write the platform as os/arch or os/arch/variant, like linux/arm64 or linux/arm/v7.',
       },
     );
   }

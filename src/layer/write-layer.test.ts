@@ -156,7 +156,7 @@ describe('writeLayer()', () => {
     );
   });
 
-  it('fails with LAYER_INVALID when content size differs, a path repeats or is absolute', async () => {
+  it('fails with LAYER_INVALID for a wrong content size, a repeated or an absolute path', async () => {
     const cases: LayerEntry[][] = [
       [
         {

@@ -83,7 +83,7 @@ describe('daemon', { skip }, () => {
     assert.deepEqual(await saved.rawConfigFile(), await image.rawConfigFile());
   });
 
-  it('fails with DAEMON_ERROR for a bad archive or an unknown image, DAEMON_UNAVAILABLE without a CLI', async () => {
+  it('fails with DAEMON_ERROR for bad input and DAEMON_UNAVAILABLE without a CLI', async () => {
     const junk = join(work, 'junk.tar');
     await writeFile(junk, 'not a tar');
     await assert.rejects(loadIntoDaemon(junk, { loader: 'docker', env: daemon.env }), (e) =>

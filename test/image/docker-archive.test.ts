@@ -112,7 +112,7 @@ describe('readDockerArchive()', () => {
     assert.equal(await layer!.diffId(), (await oci.configFile()).rootfs.diff_ids[0]);
   });
 
-  it('fails with ARCHIVE_INVALID for a missing tag, several images without one, or no tar', async () => {
+  it('fails with ARCHIVE_INVALID for an unknown tag, a missing tag, or no tar', async () => {
     await assert.rejects(readDockerArchive(archive, { tag: 'nope:1' }).manifest(), (e) =>
       isCopaError(e, 'ARCHIVE_INVALID'),
     );

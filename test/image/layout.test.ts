@@ -96,7 +96,7 @@ describe('writeLayout()', () => {
     assert.equal(await readFile(join(bundle, 'rootfs/etc/y'), 'utf8'), 'y');
   });
 
-  it('writes a multi-platform index keeping every digest, readable back and by skopeo', async () => {
+  it('writes a multi-platform index keeping every digest, readable by us and skopeo', async () => {
     const dir = join(work, 'multi');
     const entry = await writeLayout(dir, index, { tag: 'multi' });
     assert.equal(entry.digest, await index.digest());
