@@ -173,6 +173,8 @@ export class HttpClient {
   }
 }
 
+// TODO: the image's per-host `Acquire::http::Proxy::<host>` settings and `auth.conf` credentials
+// are not read; such mirrors need the proxy in the environment or the credentials in the URI.
 function makeAgent(options: HttpClientOptions): Dispatcher {
   const env = options.env;
   const httpProxy = env['http_proxy'] ?? env['HTTP_PROXY'] ?? '';

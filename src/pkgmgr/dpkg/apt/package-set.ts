@@ -70,6 +70,8 @@ export class PackageSet implements AptRepositories {
     return this.byVirtual.get(virtual) ?? [];
   }
 
+  // TODO: pins (`etc/apt/preferences*`, `APT::Default-Release`) are not applied; an image that
+  // pins versions may get a newer candidate than its apt would choose.
   candidate(name: string, arch: string = this.arch): PackageRecord | undefined {
     let best: PackageRecord | undefined;
     for (const r of this.packages(name)) {

@@ -135,6 +135,7 @@ export function parseRelease(text: string, url: string): Release {
  * Applies apt's expiry check: a Release whose `Valid-Until` has passed is refused with
  * `REPOSITORY_UNVERIFIED`, as it may be a replayed old copy.
  */
+// TODO: a `Date` in the future is not refused (apt's Check-Date); only expiry is checked.
 export function checkValidUntil(release: Release, url: string, now: Date): void {
   if (release.validUntil === undefined || release.validUntil >= now) return;
   throw new CopaError(

@@ -117,6 +117,7 @@ function makeEntry(input: {
   if (!suite.endsWith('/') && components.length === 0) {
     throw invalid(from, `suite "${suite}" has no components`);
   }
+  // TODO: `$(ARCH)` in URIs and suites is not expanded; such entries fetch a wrong path and fail.
   return {
     uri: uri.replace(/\/+$/, ''),
     suite,
