@@ -96,6 +96,7 @@ async function runInWorkDir(
   if (options.output !== undefined && options.report === undefined) {
     run.logger.warn('writing no VEX document: no vulnerability report was given');
   }
+  warnUnsupported(options, run.logger);
   const reportKind =
     options.report === undefined ? undefined : await reportPathKind(options.report);
   const source = await deps.openSource(options.image, run);
@@ -164,6 +165,16 @@ async function runInWorkDir(
     return { ...summary, vexFile: options.output };
   }
   return summary;
+}
+
+function warnUnsupported(options: PatchImageOptions, logger: Logger): void {
+  // TODO: existing layers are never re-encoded; --force-compression only affects the new layer.
+  if (options.forceCompression)
+    logger.warn('ignoring --force-compression: existing layers are kept as they are');
+  // TODO: results are not loaded into docker or podman; the OCI layout and commands stand in.
+  if (options.loader !== undefined && !options.push) {
+    logger.warn(`not loading the result into "${options.loader}": it is written as an OCI layout`);
+  }
 }
 
 /** Logs one line per platform and the dropped attestations: the run's summary table. */

@@ -30,6 +30,8 @@ export interface PatchImageOptions {
   readonly ociDir?: string | undefined;
   /** Compression of the new layer. */
   readonly compression: Compression;
+  /** Re-encode every layer to `compression` (not applied: existing layers are kept as they are). */
+  readonly forceCompression?: boolean | undefined;
   /** Keep the working folder. */
   readonly debug?: boolean | undefined;
   /** Downloads shared by platforms and runs; default `$XDG_CACHE_HOME/copa` or `~/.cache/copa`. */
