@@ -9,6 +9,7 @@ export {
   type VexPlatformResult,
   type VexUpdatedPackage,
 } from './build-vex-document.js';
+export { fixedPackages } from './fixed-packages.js';
 export { writeVexDocument } from './write-vex-document.js';
 export {
   packagePurl,
