@@ -8,7 +8,6 @@ import { Authenticator } from './authenticator.js';
 import { pullBlob } from './blob-download.js';
 import { uploadBlob, type PushBlobOptions } from './blob-upload.js';
 import { dockerConfigKeychain, type Keychain } from './keychain.js';
-import { Limiter } from './limiter.js';
 import { RegistryHttp, headerValue, readCapped, type RepositoryName } from './registry-http.js';
 import { resolveRetryPolicy, type RetryPolicy } from './retry.js';
 import { Transport } from './transport.js';
@@ -40,7 +39,7 @@ export interface RegistryClientOptions {
   insecureRegistries?: readonly string[];
   /** Root of per-host CA directories. Default `$COPA_DOCKER_CERTS_D`, else /etc/docker/certs.d. */
   certsDir?: string;
-  /** Requests in flight at once. Default 8. */
+  /** Requests in flight at once (and as many streamed uploads besides). Default 8. */
   concurrency?: number;
   retry?: RetryPolicy;
   /** Environment for SSL_CERT_FILE, proxies, COPA_INSECURE_REGISTRIES. Default `process.env`. */
@@ -69,6 +68,9 @@ export class RegistryClient {
 
   constructor(options: RegistryClientOptions = {}) {
     this.concurrency = options.concurrency ?? 8;
+    if (!Number.isInteger(this.concurrency) || this.concurrency < 1) {
+      throw new RangeError(`concurrency must be an integer >= 1, got ${options.concurrency}`);
+    }
     const transport = new Transport({
       ...(options.dispatcher && { dispatcher: options.dispatcher }),
       ...(options.insecureRegistries && { insecureRegistries: options.insecureRegistries }),
@@ -90,7 +92,7 @@ export class RegistryClient {
     this.#http = new RegistryHttp({
       transport,
       auth,
-      limiter: new Limiter(this.concurrency),
+      concurrency: this.concurrency,
       retry: resolveRetryPolicy(options.retry),
       ...(options.logger && { logger: options.logger }),
       ...(options.signal && { signal: options.signal }),

@@ -7,7 +7,7 @@ import { CopaError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { registryApiHost } from '../reference/index.js';
 import type { Authenticator } from './authenticator.js';
-import type { Limiter } from './limiter.js';
+import { Limiter } from './limiter.js';
 import {
   MAX_ERROR_BODY_BYTES,
   RegistryError,
@@ -73,6 +73,7 @@ export class RegistryHttp {
   readonly transport: Transport;
   readonly auth: Authenticator;
   readonly #limiter: Limiter;
+  readonly #uploadLimiter: Limiter;
   readonly #retry: ResolvedRetryPolicy;
   readonly #logger: Logger;
   readonly #signal: AbortSignal | undefined;
@@ -81,14 +82,18 @@ export class RegistryHttp {
   constructor(options: {
     transport: Transport;
     auth: Authenticator;
-    limiter: Limiter;
+    /** Requests in flight at once, of each kind: streamed uploads, and all others. */
+    concurrency: number;
     retry: ResolvedRetryPolicy;
     logger?: Logger;
     signal?: AbortSignal;
   }) {
     this.transport = options.transport;
     this.auth = options.auth;
-    this.#limiter = options.limiter;
+    // A streamed upload often reads its body from another request (a layer copied between
+    // registries): separate slots keep uploads from waiting on the reads they carry.
+    this.#limiter = new Limiter(options.concurrency);
+    this.#uploadLimiter = new Limiter(options.concurrency);
     this.#retry = options.retry;
     this.#logger = options.logger ?? silentLogger;
     this.#signal = options.signal;
@@ -121,7 +126,8 @@ export class RegistryHttp {
     const attempts = req.retry === false ? 1 : this.#retry.attempts;
     for (let attempt = 1; ; attempt++) {
       let res: HttpResponse;
-      const release = await this.#limiter.acquire();
+      const limiter = typeof req.body === 'function' ? this.#uploadLimiter : this.#limiter;
+      const release = await limiter.acquire();
       try {
         res = await this.#sendOnce(req);
       } catch (err) {

@@ -93,7 +93,10 @@ describe('pushing to a registry', () => {
     const raw = await index.rawManifest();
     await pushIndex(client, source, raw, await index.mediaType(), images);
 
-    const remote = await remoteManifestOrIndex(source, client);
+    // One request at a time, reads and uploads on one client: an upload streaming its layer
+    // from the source registry must not wait on that read.
+    const serial = new RegistryClient({ credentials: anonymousKeychain, concurrency: 1 });
+    const remote = await remoteManifestOrIndex(source, serial);
     assert.equal(remote.kind, 'index');
     if (remote.kind !== 'index') return;
     const children = await Promise.all(
@@ -101,13 +104,9 @@ describe('pushing to a registry', () => {
     );
     const target = parseReference(`${other.host}/copied/app:1.0`);
     const copyBytes = await remote.index.rawManifest();
-    const result = await pushIndex(
-      client,
-      target,
-      copyBytes,
-      await remote.index.mediaType(),
-      children,
-    );
+    const copyType = await remote.index.mediaType();
+    const result = await pushIndex(serial, target, copyBytes, copyType, children);
+    await serial.close();
     assert.equal(result.digest, digestOf(raw));
     assert.equal(result.uploaded, 9, 'two layers and a config per platform');
 

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -7,7 +9,13 @@ import { after, before, describe, test } from 'node:test';
 import { isCopaError } from '../../src/errors.js';
 import { pushImage } from '../../src/image/remote.js';
 import { parseReference } from '../../src/reference/index.js';
-import { RegistryClient, anonymousKeychain, staticKeychain } from '../../src/registry/index.js';
+import {
+  RegistryClient,
+  anonymousKeychain,
+  digestOf,
+  staticKeychain,
+} from '../../src/registry/index.js';
+import { startFaultProxy } from '../support/fault-proxy.js';
 import { randomImage } from '../support/random-image.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 import { startTokenServer, type TokenServer } from './token-server.js';
@@ -68,6 +76,43 @@ describe('a registry with bearer token auth', () => {
       tokens.requests.map((r) => [r.method, r.grantType]),
       [['POST', 'refresh_token']],
     );
+  });
+
+  test('a blob redirected to another host is fetched without the Authorization header', async () => {
+    const client = clientWith({ [registry.host]: user });
+    const blob = Buffer.from('redirected blob content');
+    const digest = digestOf(blob);
+    const repo = { registry: registry.host, repository: 'tok/app' };
+    await client.pushBlob(repo, digest, blob.length, async function* () {
+      yield blob;
+    });
+
+    const seen: (string | undefined)[] = [];
+    const storage = createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      res.writeHead(200, { 'content-length': String(blob.length) }).end(blob);
+    });
+    await new Promise<void>((resolve) => storage.listen(0, '127.0.0.1', resolve));
+    const proxy = await startFaultProxy(registry.host);
+    try {
+      const port = (storage.address() as AddressInfo).port;
+      const blobPath = new RegExp(`/blobs/${digest}$`);
+      const viaProxy = clientWith({ [proxy.host]: user });
+      assert.ok(await viaProxy.blobExists({ ...repo, registry: proxy.host }, digest));
+      const location = `http://127.0.0.1:${port}/b?sig=x`;
+      proxy.inject({ kind: 'redirect', method: 'GET', path: blobPath, location });
+      const body: Uint8Array[] = [];
+      for await (const c of await viaProxy.getBlob({ ...repo, registry: proxy.host }, digest)) {
+        body.push(c);
+      }
+      assert.deepEqual(Buffer.concat(body), blob);
+      assert.deepEqual(seen, [undefined]);
+      assert.ok(proxy.requests.some((r) => blobPath.test(r.path) && r.authorized));
+    } finally {
+      await proxy.stop();
+      storage.closeAllConnections();
+      await new Promise((resolve) => storage.close(resolve));
+    }
   });
 
   test('a token without access gives REGISTRY_UNAUTHORIZED', async () => {

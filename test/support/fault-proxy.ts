@@ -10,15 +10,16 @@ import type { AddressInfo } from 'node:net';
  * A fault to inject on matching requests: `drop` closes the connection before answering,
  * `status` answers with that status (and `Retry-After` when set) without forwarding, `truncate`
  * forwards but sends half the body with a matching `Content-Length`, `cut` sends the headers and
- * half the body, then drops the connection.
+ * half the body, then drops the connection, `redirect` answers 307 to `location`.
  */
 export interface Fault {
-  kind: 'drop' | 'status' | 'truncate' | 'cut';
+  kind: 'drop' | 'status' | 'truncate' | 'cut' | 'redirect';
   method?: string;
   /** Matched against the request path and query. */
   path: RegExp;
   status?: number;
   retryAfterSeconds?: number;
+  location?: string;
   /** How many matching requests get the fault. Default 1. */
   times?: number;
 }
@@ -26,6 +27,8 @@ export interface Fault {
 export interface ProxiedRequest {
   method: string;
   path: string;
+  /** Whether the request carried an `Authorization` header. */
+  authorized: boolean;
   /** The status sent back, or `undefined` for a dropped connection. */
   status: number | undefined;
   fault?: Fault['kind'];
@@ -63,6 +66,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     const record: ProxiedRequest = {
       method: req.method ?? '',
       path: req.url ?? '',
+      authorized: req.headers.authorization !== undefined,
       status: undefined,
     };
     requests.push(record);
@@ -70,6 +74,12 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     if (fault) record.fault = fault.kind;
     if (fault?.kind === 'drop') {
       req.socket.destroy();
+      return;
+    }
+    if (fault?.kind === 'redirect') {
+      record.status = 307;
+      req.resume();
+      res.writeHead(307, { location: fault.location ?? '/' }).end();
       return;
     }
     if (fault?.kind === 'status') {
