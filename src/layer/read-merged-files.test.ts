@@ -1,18 +1,19 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { link, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
+import { isCopaError } from '../errors.js';
 import type { Layer } from '../image/types.js';
-import { fileLayer } from './file-layer.js';
+import { fileLayer, type FileLayer } from './file-layer.js';
 import { layersFileTree, listLayerPaths, readMergedFiles } from './read-merged-files.js';
 import type { LayerEntry } from './types.js';
 import { writeLayer } from './write-layer.js';
 
 let dir: string;
-let layers: Layer[];
+let layers: [FileLayer, ...Layer[]];
 
 const a = { mode: 0o644, uid: 0, gid: 0 };
 const d = { mode: 0o755, uid: 0, gid: 0 };
@@ -155,6 +156,42 @@ describe('readMergedFiles()', () => {
   it('reads nothing but the selected files through a FileTree', async () => {
     const files = await layersFileTree(layers).readFiles((p) => p === 'etc/a');
     assert.deepEqual([...files.keys()], ['etc/a']);
+  });
+});
+
+describe('readMergedFiles() on damaged layers', () => {
+  async function damaged(name: string, change: (b: Buffer) => Buffer, digest?: string) {
+    const bytes = await readFile(layers[0].path);
+    const path = join(dir, name);
+    await writeFile(path, change(Buffer.from(bytes)));
+    return fileLayer(path, { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest });
+  }
+
+  it('fails with DIGEST_MISMATCH when a layer does not match its digest', async () => {
+    const tar = await writeLayer([file('etc/a', 'aaaa')], { compression: 'uncompressed', dir });
+    const bytes = await readFile(tar.path);
+    const at = bytes.indexOf('aaaa');
+    bytes.write('bbbb', at);
+    await writeFile(join(dir, 'flipped'), bytes);
+    const flipped = fileLayer(join(dir, 'flipped'), {
+      mediaType: 'application/vnd.oci.image.layer.v1.tar',
+      digest: await tar.digest(),
+    });
+    await assert.rejects(
+      readMergedFiles([flipped], () => true),
+      (e) => isCopaError(e, 'DIGEST_MISMATCH'),
+    );
+  });
+
+  it('fails with LAYER_INVALID for a truncated layer or bytes that are no tar', async () => {
+    const truncated = await damaged('truncated', (b) => b.subarray(0, b.length - 10));
+    const junk = await damaged('junk', () => Buffer.alloc(3000, 65));
+    for (const layer of [truncated, junk]) {
+      await assert.rejects(
+        readMergedFiles([layer], () => true),
+        (e) => isCopaError(e, 'LAYER_INVALID'),
+      );
+    }
   });
 });
 

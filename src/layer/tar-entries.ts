@@ -29,7 +29,8 @@ export async function forEachTarEntry(
   source: ByteStream,
   onEntry: (entry: TarEntry, body: AsyncIterable<Uint8Array>) => Promise<void> | void,
 ): Promise<void> {
-  const extract = tar.extract();
+  // Old v7 headers have no magic; the header checksum still rejects what is not a tar.
+  const extract = tar.extract({ allowUnknownFormat: true } as Parameters<typeof tar.extract>[0]);
   const feeding = pipeline(Readable.from(source, { objectMode: false }), extract);
   feeding.catch(() => {});
   try {
