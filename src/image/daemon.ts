@@ -119,7 +119,7 @@ export async function loadIntoDaemon(
       { hint: `Check that the ${options.loader} daemon runs and that you may use it.` },
     );
   }
-  const loaded = [...result.stdout.matchAll(/^Loaded image(?: ID)?: (.+)$/gm)].map((m) =>
+  const loaded = [...result.stdout.matchAll(/^Loaded image(?:\(s\)| ID)?: (.+)$/gm)].map((m) =>
     (m[1] as string).trim(),
   );
   (options.logger ?? silentLogger).debug(`loaded ${loaded.map((l) => `"${l}"`).join(', ')}`);
