@@ -8,7 +8,7 @@ import { Authenticator } from './authenticator.js';
 import { pullBlob } from './blob-download.js';
 import { uploadBlob, type PushBlobOptions } from './blob-upload.js';
 import { dockerConfigKeychain, type Keychain } from './keychain.js';
-import { RegistryHttp, headerValue, readCapped, type RepositoryName } from './registry-http.js';
+import { RegistryHttp, headerValue, type RepositoryName } from './registry-http.js';
 import { resolveRetryPolicy, type RetryPolicy } from './retry.js';
 import { Transport } from './transport.js';
 import { DIGEST_MISMATCH_HINT, digestOf } from './verify-stream.js';
@@ -111,7 +111,7 @@ export class RegistryClient {
     options: { accept?: readonly string[] } = {},
   ): Promise<ManifestResult> {
     const action = `pulling manifest "${formatReference(ref)}"`;
-    const res = await this.#http.send({
+    const request = {
       method: 'GET',
       repo: ref,
       target: manifestPath(ref),
@@ -119,8 +119,8 @@ export class RegistryClient {
       expect: [200],
       action,
       notFoundHint: notFoundHint(ref),
-    });
-    const bytes = await readCapped(res.body, MAX_MANIFEST_BYTES + 1);
+    } as const;
+    const { res, bytes } = await this.#http.sendAndRead(request, MAX_MANIFEST_BYTES);
     if (bytes.byteLength > MAX_MANIFEST_BYTES) {
       throw new CopaError('MANIFEST_INVALID', `${action}: larger than ${MAX_MANIFEST_BYTES} bytes`);
     }
@@ -288,19 +288,17 @@ export class RegistryClient {
     const tags: string[] = [];
     let target: string | undefined = `/v2/${repo.repository}/tags/list?n=1000`;
     while (target !== undefined) {
-      const res = await this.#http.send({
-        method: 'GET',
-        repo,
-        target,
-        expect: [200],
-        action: `listing tags of "${formatRepository(repo)}"`,
-      });
-      const body = JSON.parse(
-        Buffer.from(await readCapped(res.body, MAX_MANIFEST_BYTES)).toString(),
-      ) as {
-        tags?: string[] | null;
-      };
-      tags.push(...(body.tags ?? []));
+      const { res, bytes } = await this.#http.sendAndRead(
+        {
+          method: 'GET',
+          repo,
+          target,
+          expect: [200],
+          action: `listing tags of "${formatRepository(repo)}"`,
+        },
+        MAX_MANIFEST_BYTES,
+      );
+      tags.push(...parseTagList(bytes, `listing tags of "${formatRepository(repo)}"`));
       const link = /<([^>]+)>;\s*rel="?next"?/.exec(headerValue(res.headers.link) ?? '');
       target = link?.[1] !== undefined ? new URL(link[1], res.url).toString() : undefined;
     }
@@ -339,4 +337,15 @@ function manifestMediaType(
   throw new CopaError('MANIFEST_INVALID', `${action}: no media type`, {
     hint: 'The manifest has no "mediaType" field and the registry sent no usable Content-Type.',
   });
+}
+
+function parseTagList(bytes: Uint8Array, action: string): string[] {
+  try {
+    const body = JSON.parse(Buffer.from(bytes).toString('utf8')) as { tags?: unknown };
+    if (body.tags === null || body.tags === undefined) return [];
+    if (Array.isArray(body.tags) && body.tags.every((t) => typeof t === 'string')) return body.tags;
+  } catch {
+    // Reported below.
+  }
+  throw new CopaError('REGISTRY_ERROR', `${action}: the answer is not a tag list`);
 }

@@ -152,6 +152,28 @@ export class RegistryHttp {
     }
   }
 
+  /**
+   * Sends `req` and reads its body, at most `limitBytes` plus one (so callers can tell an
+   * oversized body). A body cut off by a dropped connection is fetched again.
+   */
+  async sendAndRead(
+    req: HttpRequest,
+    limitBytes: number,
+  ): Promise<{ res: HttpResponse; bytes: Uint8Array }> {
+    for (let attempt = 1; ; attempt++) {
+      const res = await this.send(req);
+      try {
+        return { res, bytes: await readBody(res.body, limitBytes + 1) };
+      } catch (err) {
+        if (attempt >= this.#retry.attempts || !isTransientNetworkError(err)) {
+          throw this.unreachable(req, err);
+        }
+        this.#logger.debug(`${req.action}: reading the answer again after ${networkCode(err)}`);
+        await this.pause(attempt);
+      }
+    }
+  }
+
   async #sendOnce(req: HttpRequest): Promise<HttpResponse> {
     const host = registryApiHost(req.repo.registry);
     const endpoint = await this.transport.endpoint(host);
@@ -303,7 +325,23 @@ function reasonFor(status: number, hasCredentials: boolean): string {
   return `status ${status}`;
 }
 
-/** Reads at most `limit` bytes of a body and drops the rest. */
+/** Reads a body up to `limit` bytes and drops the rest; read errors are thrown. */
+async function readBody(
+  body: AsyncIterable<Uint8Array> & { destroy?: () => void },
+  limit: number,
+): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of body) {
+    chunks.push(chunk.subarray(0, limit - total));
+    total += Math.min(chunk.byteLength, limit - total);
+    if (total >= limit) break;
+  }
+  body.destroy?.();
+  return Buffer.concat(chunks);
+}
+
+/** Reads at most `limit` bytes of an error body and drops the rest; read errors are ignored. */
 export async function readCapped(
   body: AsyncIterable<Uint8Array> & { destroy?: () => void },
   limit = MAX_ERROR_BODY_BYTES,

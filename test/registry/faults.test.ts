@@ -62,6 +62,17 @@ describe('registry requests through a faulty proxy', () => {
     assert.equal(proxy.count('GET', manifestPath), 2);
   });
 
+  test('a manifest body cut off mid-way is fetched again', async () => {
+    proxy.inject({ kind: 'cut', method: 'GET', path: manifestPath });
+    const manifest = await client.getManifest(ref);
+    assert.equal(manifest.mediaType, 'application/vnd.oci.image.manifest.v1+json');
+    assert.equal(proxy.count('GET', manifestPath), 2);
+  });
+
+  test('listTags() lists the tags of a repository', async () => {
+    assert.deepEqual(await client.listTags(repo), ['v1']);
+  });
+
   test('a 500 answer is retried', async () => {
     proxy.inject({ kind: 'status', status: 500, method: 'GET', path: blobPath, times: 2 });
     assert.deepEqual(await collect(await client.getBlob(repo, digest)), blob);
