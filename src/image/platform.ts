@@ -178,10 +178,8 @@ const nodeArchitectures: Readonly<Record<string, string>> = {
 export function hostPlatform(): Platform {
   const os = osAliases[process.platform] ?? process.platform;
   const architecture = nodeArchitectures[process.arch] ?? process.arch;
-  const armVersion = (process.config.variables as Record<string, unknown>)['arm_version'];
+  const armVersion = String((process.config.variables as Record<string, unknown>)['arm_version']);
   const variant =
-    architecture === 'arm' && typeof armVersion === 'string' && /^[0-9]+$/.test(armVersion)
-      ? `v${armVersion}`
-      : undefined;
+    architecture === 'arm' && /^[0-9]+$/.test(armVersion) ? `v${armVersion}` : undefined;
   return normalizePlatform({ os, architecture, ...(variant ? { variant } : {}) });
 }
