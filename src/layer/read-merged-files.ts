@@ -89,6 +89,7 @@ class MergeState {
     const layerOpaques = new Set<string>();
     const layerNonDirectories = new Set<string>();
     const captured = new Map<string, Captured>();
+    const recorded = new Set<string>();
     const unresolved = new Map<string, string[]>();
 
     await forEachTarEntry(await layer.uncompressed(), async (entry, body) => {
@@ -107,12 +108,15 @@ class MergeState {
       if (hidden && !isTarget) return;
       if (entry.type !== 'directory' && !hidden) layerNonDirectories.add(entry.path);
 
-      const selected = !hidden && this.#select(entry.path) && !this.#shadowed(entry.path, captured);
+      const selected = !hidden && this.#select(entry.path) && !this.#shadowed(entry.path, recorded);
       if (!selected && !isTarget) return;
 
       const content = entry.type === 'file' ? await readAll(body) : undefined;
       captured.set(entry.path, { entry, ...(content ? { content } : {}) });
-      if (selected) this.#record(entry, content, captured, unresolved);
+      if (selected) {
+        recorded.add(entry.path);
+        this.#record(entry, content, captured, unresolved);
+      }
       if (isTarget && entry.type !== 'hardlink') this.#resolveTarget(entry, content);
     });
 
@@ -124,8 +128,8 @@ class MergeState {
   }
 
   /** A path already taken from a higher layer (a later entry of the same layer replaces it). */
-  #shadowed(path: string, captured: ReadonlyMap<string, Captured>): boolean {
-    return this.result.has(path) && !captured.has(path);
+  #shadowed(path: string, recorded: ReadonlySet<string>): boolean {
+    return this.result.has(path) && !recorded.has(path);
   }
 
   #isHidden(path: string): boolean {
