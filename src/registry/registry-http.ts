@@ -108,11 +108,17 @@ export class RegistryHttp {
   }
 
   /** Waits before another attempt of an operation made of several requests. */
-  pause(attempt: number, retryAfter?: number): Promise<void> {
-    return backoff(this.#retry, attempt, {
-      ...(retryAfter !== undefined && { retryAfterMs: retryAfter }),
-      ...(this.#signal && { signal: this.#signal }),
-    });
+  async pause(attempt: number, retryAfter?: number): Promise<void> {
+    try {
+      await backoff(this.#retry, attempt, {
+        ...(retryAfter !== undefined && { retryAfterMs: retryAfter }),
+        ...(this.#signal && { signal: this.#signal }),
+      });
+    } catch (err) {
+      throw new CopaError('CANCELLED', 'waiting to retry a registry request: cancelled', {
+        cause: err,
+      });
+    }
   }
 
   /**
@@ -258,7 +264,9 @@ export class RegistryHttp {
     const credential = await this.auth.credentials(req.repo.registry).catch(() => undefined);
     const reason = reasonFor(res.status, credential !== undefined);
     const detail = codes.length > 0 ? ` (${codes.join(', ')})` : '';
-    return new RegistryError(codeForStatus(res.status), `${req.action}: ${reason}${detail}`, {
+    // The registry found that uploaded content does not match the digest it was sent under.
+    const code = codes.includes('DIGEST_INVALID') ? 'DIGEST_MISMATCH' : codeForStatus(res.status);
+    return new RegistryError(code, `${req.action}: ${reason}${detail}`, {
       method: req.method,
       url: res.url.toString(),
       status: res.status,
@@ -290,6 +298,16 @@ export class RegistryHttp {
     }
     const host = registryApiHost(req.repo.registry);
     const code = networkCode(err);
+    if (code === 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH') {
+      return new CopaError(
+        'DIGEST_MISMATCH',
+        `${req.action}: the content is not of its stated size`,
+        {
+          hint: 'The blob source gave a different number of bytes than its descriptor says.',
+          cause: err,
+        },
+      );
+    }
     let reason = `cannot connect to "${host}"${code ? ` (${code})` : ''}`;
     let hint = `Check the registry host "${host}" and that it is reachable from here.`;
     if (isCertificateError(err)) {

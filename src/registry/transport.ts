@@ -73,7 +73,7 @@ export class Transport {
   readonly #env: NodeJS.ProcessEnv;
   readonly #insecure: Set<string>;
   readonly #endpoints = new Map<string, Promise<Endpoint>>();
-  readonly #agents: Dispatcher[] = [];
+  readonly #agents = new Map<string, Promise<Dispatcher>>();
 
   constructor(options: TransportOptions = {}) {
     this.#options = options;
@@ -110,7 +110,9 @@ export class Transport {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.#agents.map((a) => a.close()));
+    const agents = await Promise.allSettled(this.#agents.values());
+    this.#agents.clear();
+    await Promise.all(agents.map((a) => (a.status === 'fulfilled' ? a.value.close() : undefined)));
   }
 
   async #resolve(host: string): Promise<Endpoint> {
@@ -140,7 +142,17 @@ export class Transport {
     }
   }
 
-  async #agent(host: string, verify: boolean): Promise<Dispatcher> {
+  #agent(host: string, verify: boolean): Promise<Dispatcher> {
+    const key = `${host} ${verify}`;
+    let agent = this.#agents.get(key);
+    if (!agent) {
+      agent = this.#newAgent(host, verify);
+      this.#agents.set(key, agent);
+    }
+    return agent;
+  }
+
+  async #newAgent(host: string, verify: boolean): Promise<Dispatcher> {
     const tls = { ...(await this.#tlsOptions(host)), rejectUnauthorized: verify };
     const proxied = ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY'].some(
       (k) => (this.#env[k] ?? '') !== '',
@@ -154,7 +166,6 @@ export class Transport {
           noProxy: this.#env.no_proxy ?? this.#env.NO_PROXY,
         })
       : new Agent({ connect: tls });
-    this.#agents.push(agent);
     return agent;
   }
 

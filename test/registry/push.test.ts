@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 
+import { isCopaError } from '../../src/errors.js';
 import { pushImage, pushIndex, remoteManifestOrIndex } from '../../src/image/remote.js';
 import type { Image } from '../../src/image/types.js';
 import { parseReference, withDigest } from '../../src/reference/index.js';
@@ -81,6 +82,20 @@ describe('pushing to a registry', () => {
     await client.pushBlob(repo, digest, blob.length, open, { chunkSizeBytes: 1024 });
     assert.equal(proxy.count('PATCH', /chunked\/blob/) - patchesBefore, 5);
     assert.deepEqual(await collect(await client.getBlob(repo, digest)), blob);
+  });
+
+  test('pushBlob() reports content that does not match its digest or size as DIGEST_MISMATCH', async () => {
+    const repo = { registry: registry.host, repository: 'bad/blob' };
+    const digest = digestOf(Buffer.from('expected'));
+    const bytes = async function* () {
+      yield Buffer.from('abc');
+    };
+    for (const size of [3, 6]) {
+      await assert.rejects(client.pushBlob(repo, digest, size, bytes), (err) =>
+        isCopaError(err, 'DIGEST_MISMATCH'),
+      );
+    }
+    assert.equal(await client.blobExists(repo, digest), false);
   });
 
   test('an index copied to another registry keeps every digest', async () => {
