@@ -54,7 +54,7 @@ describe('default sources of images without apt sources', () => {
     );
   }
 
-  test('the host mirrors serve codename, -updates and -security with the host keyrings', async (t) => {
+  test('host mirrors serve codename, -updates and -security with host keyrings', async (t) => {
     const dirs = await scratch();
     t.after(() => dirs.cleanup());
     await hostWithSources(dirs.hostRoot);

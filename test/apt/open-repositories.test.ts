@@ -106,7 +106,7 @@ describe('openRepositories on a signed loopback repository', () => {
     );
   });
 
-  test('download returns a verified .deb from the cache and shares concurrent downloads', async (t) => {
+  test('download returns a verified cached .deb and shares concurrent downloads', async (t) => {
     const dirs = await scratch();
     t.after(() => dirs.cleanup());
     const repos = await openRepositories(config, { arch: 'amd64', env: {}, ...dirs });
@@ -141,14 +141,11 @@ describe('openRepositories on a signed loopback repository', () => {
     });
     t.after(() => third.close());
     const revalidated = repo.requests.slice(mark);
-    assert.deepEqual(
-      revalidated.map((r) => `${r.path} ${r.status}`),
-      [
-        'dists/stable/InRelease 304',
-        'dists/stable-security/InRelease 304',
-        'dists/stable-backports/InRelease 304',
-      ],
-    );
+    assert.deepEqual(revalidated.map((r) => `${r.path} ${r.status}`).sort(), [
+      'dists/stable-backports/InRelease 304',
+      'dists/stable-security/InRelease 304',
+      'dists/stable/InRelease 304',
+    ]);
     assert.equal(third.candidate('hello')?.version, '1.1-1');
   });
 
@@ -199,7 +196,7 @@ describe('openRepositories on a signed loopback repository', () => {
     });
   }
 
-  test('a missing Signed-By keyring gives REPOSITORY_UNVERIFIED unless a keyring is given', async (t) => {
+  test('a missing Signed-By keyring gives REPOSITORY_UNVERIFIED unless one is given', async (t) => {
     const dirs = await scratch();
     t.after(() => dirs.cleanup());
     const base = await imageConfig(repo);

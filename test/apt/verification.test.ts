@@ -57,7 +57,7 @@ test('a Release changed after signing gives REPOSITORY_UNVERIFIED', async (t) =>
   await assert.rejects(open(t, {}, tamper), rejectsWith('REPOSITORY_UNVERIFIED'));
 });
 
-test('a Release file changed after its detached signature gives REPOSITORY_UNVERIFIED', async (t) => {
+test('a Release changed after its detached signature gives REPOSITORY_UNVERIFIED', async (t) => {
   const tamper = async (root: string) => {
     await fs.appendFile(path.join(root, 'dists/stable/Release'), 'Label: more\n');
   };

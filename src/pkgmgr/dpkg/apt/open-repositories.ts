@@ -75,7 +75,8 @@ export async function openRepositories(
       planned.map(async (source) => {
         if (!/^https?:\/\//i.test(source.uri)) {
           logger.warn(
-            `skipping source "${redact(source.uri)}" of "${source.from}": only http and https are supported`,
+            `skipping source "${redact(source.uri)}" of "${source.from}": ` +
+              'only http and https are supported',
           );
           return undefined;
         }

@@ -74,7 +74,9 @@ export async function openSource(
       'REPOSITORY_UNVERIFIED',
       `verifying "${redact(dist)}" of "${source.from}": no trusted keys${why}`,
       {
-        hint: "Give the repository's signing key with the keyring option (an OpenPGP .gpg or .asc file).",
+        hint:
+          "Give the repository's signing key with the keyring option " +
+          '(an OpenPGP .gpg or .asc file).',
       },
     );
   }
@@ -112,7 +114,8 @@ function warnOnOtherSuite(
   if (suite === undefined && codename === undefined) return;
   if (suite === source.suite || codename === source.suite) return;
   logger.warn(
-    `reading "${redact(dist)}": the Release file is for suite "${suite ?? ''}" codename "${codename ?? ''}", not "${source.suite}"`,
+    `reading "${redact(dist)}": the Release file is for suite "${suite ?? ''}" ` +
+      `codename "${codename ?? ''}", not "${source.suite}"`,
   );
 }
 
@@ -159,7 +162,7 @@ async function verifyFiles(
       'REPOSITORY_UNVERIFIED',
       `verifying "${redact(url)}": the repository is not signed (no InRelease or Release.gpg)`,
       {
-        hint: 'copa only uses signed repositories; sign the repository or use a mirror that is signed.',
+        hint: 'copa only uses signed repositories: sign it, or use a signed mirror.',
       },
     );
   }
@@ -196,11 +199,13 @@ async function openIndex(
     const listed = (target.release.fields.get('architectures') ?? '').split(/\s+/);
     const log = listed.includes(target.arch) ? ctx.logger.warn : ctx.logger.debug;
     log(
-      `no Packages index for "${target.arch}" in "${redact(target.dist)}" component "${target.component}"`,
+      `no Packages index for "${target.arch}" in "${redact(target.dist)}" ` +
+        `component "${target.component}"`,
     );
     return [];
   }
-  const key = `${found.file.sha256} ${target.origin.uri} ${target.origin.suite} ${target.origin.component}`;
+  const { uri, suite, component } = target.origin;
+  const key = [found.file.sha256, uri, suite, component].join(' ');
   let records = ctx.indexCache.get(key);
   if (records === undefined) {
     records = loadIndex({ ...found, target }, ctx);

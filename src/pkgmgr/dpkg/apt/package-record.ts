@@ -146,7 +146,8 @@ class IndexRecord implements PackageRecord {
       } catch (err) {
         throw new CopaError(
           'PACKAGE_INVALID',
-          `reading "${name}" of "${this.name}" "${this.version}" from "${this.origin.uri}": ${(err as Error).message}`,
+          `reading "${name}" of "${this.name}" "${this.version}" from "${this.origin.uri}": ` +
+            (err as Error).message,
           { cause: err },
         );
       }

@@ -37,7 +37,9 @@ export class PackageSet implements AptRepositories {
     const kept: PackageRecord[] = [];
     for (const r of options.records) {
       // `all` packages appear in the index of every architecture of a source.
-      const id = `${r.name} ${r.version} ${r.architecture} ${r.sha256} ${r.origin.uri} ${r.origin.suite}`;
+      const id = [r.name, r.version, r.architecture, r.sha256, r.origin.uri, r.origin.suite].join(
+        ' ',
+      );
       if (seen.has(id)) continue;
       seen.add(id);
       kept.push(r);

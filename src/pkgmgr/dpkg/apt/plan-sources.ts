@@ -60,6 +60,9 @@ const VERSION_CODENAMES: Readonly<Record<string, string>> = {
   '14': 'forky',
 };
 
+const EXTRA_LINE_HINT =
+  'Add the repository with the extra suite option as a full "deb URI suite components" line.';
+
 const DEFAULT_KEYRINGS: Readonly<Record<string, string>> = {
   debian: 'usr/share/keyrings/debian-archive-keyring.gpg',
   ubuntu: 'usr/share/keyrings/ubuntu-archive-keyring.gpg',
@@ -198,9 +201,10 @@ async function planDefaultSources(
   if (distro !== 'debian' && distro !== 'ubuntu') {
     throw new CopaError(
       'OS_UNSUPPORTED',
-      `choosing apt sources for "${distro}": the image has no sources and copa knows no default for this distribution`,
+      `choosing apt sources for "${distro}": the image has no sources and copa knows no ` +
+        'default for this distribution',
       {
-        hint: 'Add the repository with the extra suite option as a full "deb URI suite components" line.',
+        hint: EXTRA_LINE_HINT,
       },
     );
   }
@@ -264,7 +268,7 @@ export function codenameOf(config: AptConfig): string {
     'OS_UNSUPPORTED',
     `choosing apt sources for "${id}" "${versionId ?? ''}": os-release names no release codename`,
     {
-      hint: 'Add the repository with the extra suite option as a full "deb URI suite components" line.',
+      hint: EXTRA_LINE_HINT,
     },
   );
 }
@@ -272,7 +276,8 @@ export function codenameOf(config: AptConfig): string {
 function unconfigured(kind: ArchiveKind, codename: string): CopaError {
   return new CopaError(
     'MIRROR_UNCONFIGURED',
-    `choosing a mirror for "${codename}": no ${kind} mirror is configured and the host apt sources name none`,
+    `choosing a mirror for "${codename}": no ${kind} mirror is configured and the host ` +
+      'apt sources name none',
     {
       hint: mirrorHint(kind),
     },
@@ -322,7 +327,9 @@ async function planExtraSuite(
 
 function invalidExtra(extra: string, reason: string): CopaError {
   return new CopaError('REPOSITORY_CONFIG_INVALID', `adding extra suite "${extra}": ${reason}`, {
-    hint: 'Give a suite name, or a whole line such as "deb [signed-by=/path/key.gpg] http://host/debian suite main".',
+    hint:
+      'Give a suite name, or a whole line such as ' +
+      '"deb [signed-by=/path/key.gpg] http://host/debian suite main".',
   });
 }
 

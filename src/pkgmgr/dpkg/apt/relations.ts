@@ -9,7 +9,7 @@ import { compareDebianVersions } from '../version.js';
 /** A version operator; the obsolete `<` and `>` are read as `<=` and `>=`, as dpkg does. */
 export type RelationOperator = '<<' | '<=' | '=' | '>=' | '>>';
 
-/** One alternative of a relation group: `name[:qualifier] [(op version)] [[archs]] [<profiles>]`. */
+/** One alternative of a group: `name[:qualifier] [(op version)] [[archs]] [<profiles>]`. */
 export interface Relation {
   readonly name: string;
   /** The architecture qualifier after `:` (`any`, `native` or an architecture name). */

@@ -142,14 +142,18 @@ export function checkValidUntil(release: Release, url: string, now: Date): void 
     'REPOSITORY_UNVERIFIED',
     `verifying "${redact(url)}": the Release file expired on ${release.validUntil.toISOString()}`,
     {
-      hint: 'The mirror serves an old copy; use an up-to-date mirror, or turn the Valid-Until check off for snapshot mirrors.',
+      hint:
+        'The mirror serves an old copy; use an up-to-date mirror, or turn the Valid-Until ' +
+        'check off for snapshot mirrors.',
     },
   );
 }
 
 function unverified(url: string, reason: string, cause?: unknown): CopaError {
   return new CopaError('REPOSITORY_UNVERIFIED', `verifying "${redact(url)}": ${reason}`, {
-    hint: "Give the repository's signing key (the keyring option), or check that the mirror is not tampered with.",
+    hint:
+      "Give the repository's signing key (the keyring option), or check that the mirror " +
+      'is not tampered with.',
     ...(cause !== undefined && { cause }),
   });
 }

@@ -192,8 +192,9 @@ export interface OpenRepositoriesOptions {
 }
 
 /**
- * A store of parsed indexes, created with `createIndexCache()` (a `Map` will do). Keys are the index's SHA-256
- * and its origin, so platforms with the same sources and architecture parse each index once.
+ * A store of parsed indexes, created with `createIndexCache()` (a `Map` will do). Keys are the
+ * index's SHA-256 and its origin, so platforms with the same sources and architecture parse each
+ * index once.
  */
 export interface IndexCacheLike {
   get(key: string): Promise<readonly PackageRecord[]> | undefined;
