@@ -55,12 +55,3 @@ export interface PatchCommandOptions {
   /** `--debug`: keep the working folder and log detail. */
   readonly debug: boolean;
 }
-
-/** The options of `copa report`. */
-export interface ReportCommandOptions {
-  /** `-s, --scanner`: the report's format, as for `copa patch`. */
-  readonly scanner: string;
-  /** `-f, --format`: how the normalised report is printed on stdout; the command's default when absent. */
-  readonly format?: string;
-  readonly debug: boolean;
-}

@@ -1,14 +1,14 @@
 import { Command, Option } from '@commander-js/extra-typings';
 
 import type { CliIo } from './io.js';
-import type { ReportCommandOptions } from './options.js';
+import type { ReportFormat, RunReportCommandOptions } from './commands/report.js';
 import { patchDefaults, usageError, type PatchFlags } from './resolve-patch-options.js';
 import { copaVersion } from './version.js';
 
 /** What the commands do once their flags are read; each returns the exit code. */
 export interface CommandHandlers {
   patch(flags: PatchFlags): Promise<number>;
-  report(path: string, options: ReportCommandOptions): Promise<number>;
+  report(path: string, options: RunReportCommandOptions): Promise<number>;
 }
 
 /** A program together with the exit code its action set, once `parseAsync` has run. */
@@ -36,6 +36,8 @@ export function createProgram(io: CliIo, handlers: CommandHandlers): Program {
     .configureOutput({
       writeOut: (text) => void io.stdout.write(text),
       writeErr: (text) => void io.stderr.write(text),
+      getOutHelpWidth: () => io.stdout.columns ?? 80,
+      getErrHelpWidth: () => io.stderr.columns ?? 80,
       outputError: () => {},
     });
   program.helpCommand('help [command]', 'print help for a command');
@@ -48,12 +50,14 @@ export function createProgram(io: CliIo, handlers: CommandHandlers): Program {
   program
     .command('report')
     .description('print the packages a scanner report asks to update, as copa reads them')
-    .argument('<path>', 'report file')
-    .option('-s, --scanner <name>', 'report format: trivy, native, or a plugin name', 'trivy')
-    .option('-f, --format <format>', 'output format')
+    .argument('<path>', 'report file, or a directory of reports (one per platform)')
+    .option('-s, --scanner <name>', scannerHelp, patchDefaults.scanner)
+    .option('-f, --format <format>', 'output: table, or json (update manifest)', 'table')
     .action(async (path, flags) => {
       const debug = program.opts().debug === true;
-      code = await handlers.report(path, { ...flags, debug });
+      // The command checks the format itself and names the accepted values.
+      const format = flags.format as ReportFormat;
+      code = await handlers.report(path, { scanner: flags.scanner, format, debug });
     });
 
   program
@@ -88,11 +92,7 @@ function addPatchOptions(command: Command) {
         .argParser(collect)
         .default([] as string[], 'every platform of the image'),
     )
-    .option(
-      '-s, --scanner <name>',
-      'report format: trivy, native, or a plugin name',
-      patchDefaults.scanner,
-    )
+    .option('-s, --scanner <name>', scannerHelp, patchDefaults.scanner)
     .option('-f, --format <format>', 'VEX document format: openvex', patchDefaults.format)
     .option('-o, --output <file>', 'write a VEX document of the fixed vulnerabilities to this file')
     .option(
@@ -125,6 +125,8 @@ function addPatchOptions(command: Command) {
     .addOption(new Option('--toolchain-patch-level [level]').hideHelp())
     .addOption(new Option('--go-vcs-url <url>').hideHelp());
 }
+
+const scannerHelp = 'report format: trivy, grype, native, or a plugin name (copa-<name>)';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];

@@ -1,4 +1,4 @@
-import { CommanderError } from '@commander-js/extra-typings';
+import { CommanderError, type Command } from '@commander-js/extra-typings';
 
 import { CopaError } from '../errors.js';
 import { createCliLogger } from './cli-logger.js';
@@ -6,7 +6,7 @@ import { colorsFor, type Colors } from './colors.js';
 import { runPatchCommand, type PatchEntry } from './commands/patch.js';
 import { ExitCode, exitCodeFor } from './exit-code.js';
 import { processIo, type CliIo } from './io.js';
-import type { ReportCommandOptions } from './options.js';
+import type { RunReportCommandOptions } from './commands/report.js';
 import { printError } from './print-error.js';
 import { createProgram } from './program.js';
 import { createProgressDisplay, resolveDisplayMode } from './progress-display.js';
@@ -52,6 +52,7 @@ export async function run(
       io.stdout.write(program.command.helpInformation());
       return ExitCode.success;
     }
+    if (args[0] === 'help') checkHelpTopic(args[1], program.command);
     await program.command.parseAsync(args, { from: 'user' });
     return program.exitCode() ?? ExitCode.success;
   } catch (err) {
@@ -81,16 +82,10 @@ async function patch(flags: PatchFlags, io: CliIo, deps: RunDependencies): Promi
   }
 }
 
-type ReportCommand = (path: string, options: ReportCommandOptions, io: CliIo) => Promise<number>;
-
-async function report(path: string, options: ReportCommandOptions, io: CliIo): Promise<number> {
-  // A variable specifier: the command's module is loaded only when it runs.
-  const specifier = './commands/report.js';
-  const command = (await import(specifier)) as { runReportCommand?: ReportCommand };
-  if (typeof command.runReportCommand !== 'function') {
-    throw new CopaError('INTERNAL', 'loading "copa report": "runReportCommand" is not exported');
-  }
-  return command.runReportCommand(path, options, io);
+async function report(path: string, options: RunReportCommandOptions, io: CliIo): Promise<number> {
+  // Loaded only when it runs, so the other commands do not load the report parsers.
+  const { runReportCommand } = await import('./commands/report.js');
+  return runReportCommand(path, options, io);
 }
 
 interface FailContext {
@@ -103,11 +98,27 @@ interface FailContext {
 function fail(err: unknown, context: FailContext): number {
   if (err instanceof CommanderError) {
     // Help and version were printed already; they end the run like success.
-    if (err.exitCode === 0) return ExitCode.success;
+    if (isRequestedOutput(err, context.args)) return ExitCode.success;
+    // Help printed for a missing command, on stderr: the message is noise after it.
+    if (err.code === 'commander.help') return ExitCode.usage;
     err = fromCommanderError(err, context.args);
   }
   printError(err, { stderr: context.io.stderr, debug: context.debug, colors: context.colors });
   return exitCodeFor(err);
+}
+
+/** `copa help <topic>` for an unknown topic is an unknown command, not the general help. */
+function checkHelpTopic(topic: string | undefined, program: Command): void {
+  if (topic === undefined || program.commands.some((c) => c.name() === topic)) return;
+  throw new CopaError('USAGE', `unknown command "${topic}"`, {
+    hint: 'run "copa help" to see the commands',
+  });
+}
+
+/** Whether commander stopped after printing help or the version the user asked for. */
+function isRequestedOutput(err: CommanderError, args: readonly string[]): boolean {
+  if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return true;
+  return err.code === 'commander.help' && args[0] === 'help';
 }
 
 /** Commander's own usage errors, reworded the copa way with a pointer to the help. */
