@@ -130,7 +130,8 @@ function settleOrGiveUp<T>(run: Promise<T>, signal: AbortSignal, graceMs: number
     const onAbort = () => {
       timer = setTimeout(() => reject(signal.reason), graceMs);
     };
-    signal.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
     run.then(resolve, reject).finally(() => {
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
