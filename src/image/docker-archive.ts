@@ -12,8 +12,13 @@ import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 
 import { CopaError } from '../errors.js';
-import { decompressStream, detectCompression } from '../layer/compression.js';
-import { encodeTarHeader, endOfArchive, paddingFor } from '../layer/tar-header.js';
+import {
+  decompressStream,
+  detectCompression,
+  encodeTarHeader,
+  endOfArchive,
+  paddingFor,
+} from '../layer/index.js';
 import { digestStream, sha256Digest, splitDigest, verifyStream } from './digest.js';
 import { imageFromParts } from './memory-image.js';
 import { indexTarFile, type TarMember } from './tar-index.js';

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { CopaError } from '../errors.js';
-import { fileLayer } from '../layer/file-layer.js';
+import { fileLayer } from '../layer/index.js';
 import { splitDigest, verifyBytes } from './digest.js';
 import { imageFromParts } from './memory-image.js';
 import { parseIndexManifest, parseManifest } from './parse-manifest.js';

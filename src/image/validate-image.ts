@@ -3,7 +3,7 @@
  * that a result is self-consistent before anything is tagged.
  */
 import { CopaError } from '../errors.js';
-import { decompressStream } from '../layer/compression.js';
+import { decompressStream } from '../layer/index.js';
 import { DigestCounter, sha256Digest } from './digest.js';
 import { isImageIndex } from './memory-image.js';
 import { isIndexMediaType, type Image, type ImageIndex } from './types.js';

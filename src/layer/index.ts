@@ -4,3 +4,4 @@ export * from './file-layer.js';
 export * from './write-layer.js';
 export * from './read-merged-files.js';
 export * from './tar-entries.js';
+export * from './tar-header.js';
