@@ -64,7 +64,7 @@ describe('remote images and indexes', () => {
     assert.equal(await image.mediaType(), MediaType.DockerManifest);
     await Promise.all([image.configFile(), image.configFile(), image.rawConfigFile()]);
     assert.equal(proxy.count('GET', /\/blobs\//), 1, 'the config is fetched once');
-    await remote.index.image(first.digest);
+    assert.equal(await remote.index.image(first.digest), image, 'the same child each time');
     assert.equal(proxy.count('GET', /\/manifests\//), 1, 'the child manifest is fetched once');
 
     const layer = (await image.layers())[1];

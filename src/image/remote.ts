@@ -159,42 +159,40 @@ export function remoteIndexOf(
   const indexManifest = memo(async (): Promise<IndexManifest> =>
     parseIndexManifest(fetched.bytes, `index "${fetched.digest}"`),
   );
-  const children = new Map<string, Promise<ManifestResult>>();
-  const child = (digest: string): Promise<ManifestResult> => {
+  // One child object per digest, so its config and layers are fetched once however often asked.
+  const children = new Map<string, Promise<Image | ImageIndex>>();
+  const ref = `${formatRepository(repo)}@${fetched.digest}`;
+  const child = async (digest: string, kind: 'image' | 'index'): Promise<Image | ImageIndex> => {
     let c = children.get(digest);
     if (!c) {
-      c = client.getManifest({ ...repo, digest });
+      c = client.getManifest({ ...repo, digest }).then((m) => {
+        if (isIndexMediaType(m.mediaType)) return remoteIndexOf(client, repo, m);
+        return remoteImageOf(client, repo, checkImageType(m, { ...repo, digest }));
+      });
       children.set(digest, c);
     }
-    return c;
+    const found = await c;
+    if (isImageIndex(found) !== (kind === 'index')) {
+      const [want, got] = kind === 'index' ? ['an index', 'an image'] : ['an image', 'an index'];
+      throw new CopaError(
+        'MANIFEST_INVALID',
+        `reading "${digest}" in "${ref}": ${got}, not ${want}`,
+      );
+    }
+    return found;
   };
-  const ref = `${formatRepository(repo)}@${fetched.digest}`;
   return {
     digest: async () => fetched.digest,
     mediaType: async () => fetched.mediaType,
     rawManifest: async () => fetched.bytes,
     indexManifest,
-    image: async (digest) => {
-      const m = await child(digest);
-      if (isIndexMediaType(m.mediaType)) {
-        throw new CopaError(
-          'MANIFEST_INVALID',
-          `reading "${digest}" in "${ref}": an index, not an image`,
-        );
-      }
-      return remoteImageOf(client, repo, m);
-    },
-    imageIndex: async (digest) => {
-      const m = await child(digest);
-      if (!isIndexMediaType(m.mediaType)) {
-        throw new CopaError(
-          'MANIFEST_INVALID',
-          `reading "${digest}" in "${ref}": an image, not an index`,
-        );
-      }
-      return remoteIndexOf(client, repo, m);
-    },
+    image: async (digest) => (await child(digest, 'image')) as Image,
+    imageIndex: async (digest) => (await child(digest, 'index')) as ImageIndex,
   };
+}
+
+function isImageIndex(x: Image | ImageIndex): x is ImageIndex {
+  return 'indexManifest' in x;
 }
 
 async function collect(stream: ByteStream): Promise<Uint8Array> {
