@@ -151,7 +151,11 @@ async function waitUntilAnswering(
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) return false;
-    if (await answers(host, caFile)) return true;
+    if (await answers(host, caFile)) {
+      // Another registry may hold the port; ours would then exit at once on the failed bind.
+      await new Promise((r) => setTimeout(r, 100));
+      return child.exitCode === null;
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
   return false;
