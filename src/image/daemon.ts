@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
-import { CopaError } from '../errors.js';
+import { CopaError, wrapError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { readDockerArchive } from './docker-archive.js';
 import type { ByteStream, Image } from './types.js';
@@ -61,7 +61,17 @@ async function runCli(
   });
   const feeding =
     input && child.stdin ? pipeline(Readable.from(input), child.stdin) : Promise.resolve();
-  const [code] = await Promise.all([exited, feeding.catch(() => undefined)]);
+  const [code, inputError] = await Promise.all([
+    exited,
+    feeding.then(
+      () => undefined,
+      (e) => e,
+    ),
+  ]);
+  // A failing input is the real cause; a broken pipe only means the CLI stopped reading.
+  if (inputError instanceof Error && (inputError as NodeJS.ErrnoException).code !== 'EPIPE') {
+    throw inputError;
+  }
   return {
     code,
     stdout: Buffer.concat(stdout).toString('utf8'),
@@ -110,7 +120,11 @@ export async function loadIntoDaemon(
   try {
     result = await runCli(options, ['load'], input);
   } catch (err) {
-    throw unavailable(options, 'loading image into the daemon', err);
+    if (err instanceof CopaError) throw err;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw unavailable(options, 'loading image into the daemon', err);
+    }
+    throw wrapError('loading image into the daemon', err, 'DAEMON_ERROR');
   }
   if (result.code !== 0) {
     throw new CopaError(

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { isCopaError } from '../../src/errors.js';
+import { CopaError, isCopaError } from '../../src/errors.js';
 import { imageFromDaemon, isDaemonReachable, loadIntoDaemon } from '../../src/image/daemon.js';
 import { dockerArchiveStream, writeDockerArchive } from '../../src/image/docker-archive.js';
 import { appendLayer } from '../../src/image/mutate.js';
@@ -81,6 +81,16 @@ describe('daemon', { skip }, () => {
       'ID=patched\n',
     );
     assert.deepEqual(await saved.rawConfigFile(), await image.rawConfigFile());
+  });
+
+  it("loadIntoDaemon() reports the failure of its input stream, not the CLI's", async () => {
+    async function* failing() {
+      yield Buffer.alloc(1024);
+      throw new CopaError('DIGEST_MISMATCH', 'verifying blob "x": content differs');
+    }
+    await assert.rejects(loadIntoDaemon(failing(), { loader: 'docker', env: daemon.env }), (e) =>
+      isCopaError(e, 'DIGEST_MISMATCH'),
+    );
   });
 
   it('fails with DAEMON_ERROR for bad input and DAEMON_UNAVAILABLE without a CLI', async () => {
