@@ -252,6 +252,25 @@ describe('openRepositories fetching', () => {
     );
   });
 
+  test('a changed Release is fetched again once the cached copy is too old', async (t) => {
+    const repo = await startAptRepository({ packages: [{ name: 'hello', version: '1.0-1' }] });
+    t.after(() => repo.stop());
+    const dirs = await scratch();
+    t.after(() => dirs.cleanup());
+    const config = await imageConfig(repo);
+    const first = await openRepositories(config, { arch: 'amd64', env: {}, ...dirs });
+    await first.close();
+    await repo.publish([{ name: 'hello', version: '1.0-2' }], []);
+    const options = { arch: 'amd64', env: {}, ...dirs };
+    const cached = await openRepositories(config, options);
+    t.after(() => cached.close());
+    assert.equal(cached.candidate('hello')?.version, '1.0-1', 'the cached Release is still fresh');
+    const fresh = await openRepositories(config, { ...options, releaseMaxAgeMs: 0 });
+    t.after(() => fresh.close());
+    assert.equal(fresh.candidate('hello')?.version, '1.0-2');
+    assert.equal(fresh.packages('hello').length, 2);
+  });
+
   test('retries transient server errors', async (t) => {
     let failures = 2;
     const repo = await startAptRepository({

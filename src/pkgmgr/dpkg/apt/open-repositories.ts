@@ -94,6 +94,7 @@ export async function openRepositories(
       records: sources.flatMap((s) => s.records),
       http,
       cacheDir: options.cacheDir,
+      signal: options.signal,
     });
     logger.info(`read apt indexes of ${sources.length} suites for "${options.arch}"`);
     return set;

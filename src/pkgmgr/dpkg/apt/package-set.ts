@@ -15,6 +15,8 @@ export interface PackageSetOptions {
   readonly records: readonly PackageRecord[];
   readonly http: HttpClient;
   readonly cacheDir: string;
+  /** The default signal of downloads. */
+  readonly signal?: AbortSignal;
 }
 
 /** Implements {@link AptRepositories} over records already read. */
@@ -27,12 +29,14 @@ export class PackageSet implements AptRepositories {
   private readonly downloads = new Map<string, Promise<string>>();
   private readonly http: HttpClient;
   private readonly debDir: string;
+  private readonly signal: AbortSignal | undefined;
 
   constructor(options: PackageSetOptions) {
     this.arch = options.arch;
     this.origins = options.origins;
     this.http = options.http;
     this.debDir = path.join(options.cacheDir, 'debs', 'sha256');
+    this.signal = options.signal;
     const seen = new Set<string>();
     const kept: PackageRecord[] = [];
     for (const r of options.records) {
@@ -59,7 +63,14 @@ export class PackageSet implements AptRepositories {
       const index = new Map<string, PackageRecord[]>();
       for (const r of this.records) {
         if (r.field('provides') === undefined) continue;
-        for (const group of r.provides) {
+        let provides;
+        try {
+          provides = r.provides;
+        } catch {
+          // One malformed stanza must not hide every other provider; its own lookups still throw.
+          continue;
+        }
+        for (const group of provides) {
           for (const p of group) {
             let list = index.get(p.name);
             if (list === undefined) index.set(p.name, (list = []));
@@ -89,7 +100,7 @@ export class PackageSet implements AptRepositories {
   ): Promise<string> {
     let pending = this.downloads.get(record.sha256);
     if (pending === undefined) {
-      pending = this.fetchDeb(record, options.signal);
+      pending = this.fetchDeb(record, options.signal ?? this.signal);
       this.downloads.set(record.sha256, pending);
       pending.catch(() => this.downloads.delete(record.sha256));
     }

@@ -155,7 +155,8 @@ export interface AptRepositories {
   /**
    * Downloads the `.deb` into the cache (once per hash; concurrent calls share one download)
    * and returns its path. Throws `REPOSITORY_HASH_MISMATCH` when size or SHA-256 differ from the
-   * index, `REPOSITORY_UNAVAILABLE` when it cannot be fetched.
+   * index, `REPOSITORY_UNAVAILABLE` when it cannot be fetched. The signal defaults to the one
+   * the repositories were opened with.
    */
   download(record: PackageRecord, options?: { readonly signal?: AbortSignal }): Promise<string>;
   /** Closes the HTTP agent made for these repositories (a passed-in dispatcher stays open). */
