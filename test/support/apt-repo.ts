@@ -205,9 +205,12 @@ function serveFile(
       const etag = `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`;
       const lastModified = new Date(Math.floor(st.mtimeMs / 1000) * 1000).toUTCString();
       const since = req.headers['if-modified-since'];
+      // RFC 9110 13.2.2: If-None-Match, when present, decides alone.
+      const match = req.headers['if-none-match'];
       const notModified =
-        req.headers['if-none-match'] === etag ||
-        (since !== undefined && Date.parse(since) >= Date.parse(lastModified));
+        match !== undefined
+          ? match === etag
+          : since !== undefined && Date.parse(since) >= Date.parse(lastModified);
       if (notModified) {
         record(304);
         res.writeHead(304, { etag, 'last-modified': lastModified }).end();
