@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
   docker-registry skopeo umoci mmdebstrap debootstrap arch-test qemu-user-static binfmt-support
-  dpkg-dev apt-utils gnupg apache2-utils openssl zstd xz-utils ca-certificates rpm
+  dpkg-dev apt-utils gnupg apache2-utils openssl zstd xz-utils ca-certificates rpm docker.io
 )
 missing=()
 for p in "${packages[@]}"; do
