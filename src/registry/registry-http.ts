@@ -131,30 +131,38 @@ export class RegistryHttp {
   async send(req: HttpRequest): Promise<HttpResponse> {
     const attempts = req.retry === false ? 1 : this.#retry.attempts;
     for (let attempt = 1; ; attempt++) {
-      let res: HttpResponse;
-      const limiter = typeof req.body === 'function' ? this.#uploadLimiter : this.#limiter;
-      const release = await limiter.acquire();
-      try {
-        res = await this.#sendOnce(req);
-      } catch (err) {
-        if (err instanceof CopaError) throw err;
-        if (attempt < attempts && isTransientNetworkError(err)) {
-          this.#logger.debug(`${req.action}: retrying after ${networkCode(err)}`);
-          await this.pause(attempt);
-          continue;
+      const outcome = await this.#attempt(req);
+      if ('error' in outcome) {
+        const { error } = outcome;
+        if (error instanceof CopaError) throw error;
+        if (attempt >= attempts || !isTransientNetworkError(error)) {
+          throw this.unreachable(req, error);
         }
-        throw this.unreachable(req, err);
-      } finally {
-        release();
-      }
-      if (req.expect.includes(res.status)) return res;
-      if (attempt < attempts && isTransientStatus(res.status)) {
-        await res.body.dump().catch(() => undefined);
-        this.#logger.debug(`${req.action}: retrying after status ${res.status}`);
-        await this.pause(attempt, retryAfterMs(res.headers['retry-after']));
+        this.#logger.debug(`${req.action}: retrying after ${networkCode(error)}`);
+        await this.pause(attempt);
         continue;
       }
-      throw await this.statusError(req, res);
+      const { res } = outcome;
+      if (req.expect.includes(res.status)) return res;
+      if (attempt >= attempts || !isTransientStatus(res.status)) {
+        throw await this.statusError(req, res);
+      }
+      await res.body.dump().catch(() => undefined);
+      this.#logger.debug(`${req.action}: retrying after status ${res.status}`);
+      await this.pause(attempt, retryAfterMs(res.headers['retry-after']));
+    }
+  }
+
+  /** One attempt in a request slot; the slot is free again before any backoff. */
+  async #attempt(req: HttpRequest): Promise<{ res: HttpResponse } | { error: unknown }> {
+    const limiter = typeof req.body === 'function' ? this.#uploadLimiter : this.#limiter;
+    const release = await limiter.acquire();
+    try {
+      return { res: await this.#sendOnce(req) };
+    } catch (error) {
+      return { error };
+    } finally {
+      release();
     }
   }
 
