@@ -4,6 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 
+import { Agent } from 'undici';
+
 import { isCopaError } from '../../src/errors.js';
 import {
   createIndexCache,
@@ -325,4 +327,26 @@ describe('openRepositories fetching', () => {
       isCopaError(e, 'REPOSITORY_UNAVAILABLE'),
     );
   });
+});
+
+test('openRepositories reads https repositories with the CA of the given dispatcher', async (t) => {
+  const repo = await startAptRepository({
+    tls: true,
+    packages: [{ name: 'hello', version: '1.0-1' }],
+  });
+  t.after(() => repo.stop());
+  const config = await imageConfig(repo);
+  const untrusted = await scratch();
+  t.after(() => untrusted.cleanup());
+  await assert.rejects(openRepositories(config, { arch: 'amd64', env: {}, ...untrusted }), (e) =>
+    isCopaError(e, 'REPOSITORY_UNAVAILABLE'),
+  );
+  const dirs = await scratch();
+  t.after(() => dirs.cleanup());
+  const dispatcher = new Agent({ connect: { ca: await fs.readFile(repo.caFile!) } });
+  t.after(() => dispatcher.close());
+  const repos = await openRepositories(config, { arch: 'amd64', env: {}, dispatcher, ...dirs });
+  t.after(() => repos.close());
+  const deb = await repos.download(repos.candidate('hello')!);
+  assert.ok((await fs.stat(deb)).size > 0);
 });

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as http from 'node:http';
+import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -90,6 +91,8 @@ export interface AptRepositoryOptions {
   readonly byHash?: boolean;
   /** Extra Release fields per suite (`Valid-Until`, `NotAutomatic`, ...), before the hashes. */
   readonly releaseFields?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** Serve HTTPS with a self-signed certificate for 127.0.0.1 (see `caFile`). */
+  readonly tls?: boolean;
   /** URL path the repository is served at (default `/debian`). */
   readonly pathPrefix?: string;
   /** Key algorithm of the throwaway signing key (default `ed25519`). */
@@ -120,6 +123,8 @@ export interface AptRepository {
   readonly armoredKeyPath: string;
   readonly armoredKey: string;
   readonly fingerprint: string;
+  /** PEM certificate to trust when `tls` is set. */
+  readonly caFile?: string;
   /** Every request so far, in order. */
   readonly requests: RepositoryRequest[];
   /** The published `.deb` files by file name without `.deb` (`hello_1.0-1_amd64`). */
@@ -149,17 +154,22 @@ export async function startAptRepository(
   }
   const requests: RepositoryRequest[] = [];
   const prefix = `/${(options.pathPrefix ?? '/debian').replace(/^\/+|\/+$/g, '')}`;
-  const server = http.createServer((req, res) => {
+  const listener: http.RequestListener = (req, res) => {
     if (options.intercept?.(req, res) === true) {
       requests.push({ method: req.method ?? 'GET', path: relativePath(req, prefix), status: -1 });
       return;
     }
     serveFile({ root, prefix, requests }, req, res);
-  });
+  };
+  const tls = options.tls === true ? await makeCertificate(work) : undefined;
+  const server = tls
+    ? https.createServer({ cert: tls.cert, key: tls.key }, listener)
+    : http.createServer(listener);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}${prefix}`,
+    url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}${prefix}`,
+    ...(tls && { caFile: tls.certFile }),
     root,
     keyringPath: gpg.keyringPath,
     armoredKeyPath: gpg.armoredKeyPath,
@@ -176,6 +186,34 @@ export async function startAptRepository(
       await fs.rm(work, { recursive: true, force: true });
     },
   };
+}
+
+/** Makes a self-signed certificate for 127.0.0.1 with openssl. */
+async function makeCertificate(
+  dir: string,
+): Promise<{ cert: Buffer; key: Buffer; certFile: string }> {
+  const certFile = path.join(dir, 'server.crt');
+  const keyFile = path.join(dir, 'server.key');
+  await run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    keyFile,
+    '-out',
+    certFile,
+    '-days',
+    '2',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1',
+  ]);
+  return { cert: await fs.readFile(certFile), key: await fs.readFile(keyFile), certFile };
 }
 
 function relativePath(req: http.IncomingMessage, prefix: string): string {

@@ -76,6 +76,7 @@ export class HttpClient {
       } catch (err) {
         if (options.signal?.aborted) throw err;
         lastReason = (err as Error).message;
+        if (isPermanent(err)) break;
       }
       if (attempt < ATTEMPTS) {
         this.logger.debug(`retrying "${redact(url)}" in ${delay} ms: ${lastReason}`);
@@ -193,6 +194,12 @@ function makeAgent(options: HttpClientOptions): Dispatcher {
     });
   }
   return new Agent();
+}
+
+/** Certificate errors do not go away by asking again. */
+function isPermanent(err: unknown): boolean {
+  const code = String((err as { code?: unknown }).code ?? '');
+  return code.startsWith('ERR_TLS_') || /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code);
 }
 
 function backoff(attempt: number): number {
