@@ -17,8 +17,8 @@ process.on('SIGTERM', onSignal);
 
 const code = await run(process.argv.slice(2), { ...processIo(), signal: controller.signal });
 process.exitCode = code;
-if (controller.signal.aborted) {
-  // A cancelled run may leave sockets or timers open; do not wait for them.
+if (code !== 0) {
+  // A failed, cancelled or timed-out run may leave sockets or timers open: do not wait for them.
   setTimeout(() => process.exit(code), 1000).unref();
 }
 process.off('SIGINT', onSignal);

@@ -113,12 +113,6 @@ describe('resolvePatchOptions()', () => {
     assert.equal(resolve({ image: 'nginx:1.25@sha256:' + 'c'.repeat(64) }).options.tag, undefined);
   });
 
-  it('warns about --output without --report and writes no VEX', () => {
-    const { options, warnings } = resolve({ image: 'a:1', output: 'vex.json' });
-    assert.equal(options.output, undefined);
-    assert.match(warnings.join('\n'), /no vulnerability report/);
-  });
-
   it('warns that the BuildKit flags are ignored', () => {
     const { warnings } = resolve({ image: 'a:1', addr: 'docker://', cacert: 'ca.pem' });
     assert.equal(warnings.length, 2);

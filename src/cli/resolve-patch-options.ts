@@ -79,10 +79,6 @@ export function resolvePatchOptions(
   const tag = checkTag(flags.tag, image);
   const push = flags.push === true;
   const report = nonEmpty(flags.report);
-  const output = nonEmpty(flags.output);
-  if (output !== undefined && report === undefined) {
-    warn('no vulnerability report was provided, so no VEX document will be written');
-  }
 
   const options: PatchCommandOptions = {
     image,
@@ -94,7 +90,7 @@ export function resolvePatchOptions(
     platforms: parsePlatforms(flags.platform ?? []),
     scanner: checkScanner(flags.scanner ?? patchDefaults.scanner),
     format: oneOf('--format', flags.format ?? patchDefaults.format, ['openvex'] as const),
-    output: report === undefined ? undefined : output,
+    output: nonEmpty(flags.output),
     timeoutMs: parseTimeout(flags.timeout ?? patchDefaults.timeout),
     workingFolder: nonEmpty(flags.workingFolder),
     loader: optionalOneOf('--loader', flags.loader, loaders),

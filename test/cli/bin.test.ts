@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -48,5 +50,46 @@ describe('bin/copa.js', () => {
     const result = await copa('patch', '-i', 'nginx:1.25', '--timeout', 'soon');
     assert.equal(result.code, 2);
     assert.match(result.stderr, /^error: reading --timeout: "soon"/);
+  });
+});
+
+/** A TCP server on loopback that accepts connections and never answers: a registry that hangs. */
+async function silentServer(): Promise<{ server: Server; port: number; connected: Promise<void> }> {
+  const sockets: Socket[] = [];
+  let onConnect: () => void = () => {};
+  const connected = new Promise<void>((resolve) => (onConnect = resolve));
+  const server = createServer((socket) => {
+    sockets.push(socket);
+    onConnect();
+  });
+  server.on('close', () => sockets.forEach((s) => s.destroy()));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { server, port: (server.address() as AddressInfo).port, connected };
+}
+
+describe('bin/copa.js stopping a run', () => {
+  it('exits 1 with "cancelled" on SIGINT', async (t) => {
+    const { server, port, connected } = await silentServer();
+    t.after(() => server.close());
+    const child = spawn(process.execPath, [bin, 'patch', '-i', `127.0.0.1:${port}/app:1`], {
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    await connected;
+    child.kill('SIGINT');
+    const [code] = (await once(child, 'exit')) as [number | null];
+    assert.equal(code, 1, stderr);
+    assert.match(stderr, /^error: patching "127\.0\.0\.1:\d+\/app:1": cancelled$/m);
+  });
+
+  it('exits 1 with "timed out" when --timeout passes', async (t) => {
+    const { server, port } = await silentServer();
+    t.after(() => server.close());
+    const result = await copa('patch', '-i', `127.0.0.1:${port}/app:1`, '--timeout', '300ms');
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /timed out after 300ms/);
+    assert.match(result.stderr, /^hint: pass a longer --timeout/m);
   });
 });

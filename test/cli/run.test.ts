@@ -6,6 +6,7 @@ import type { PatchEntry, PatchRunContext } from '../../src/cli/commands/patch.j
 import type { PatchCommandOptions } from '../../src/cli/options.js';
 import { run, type RunDependencies } from '../../src/cli/run.js';
 import { CopaError } from '../../src/errors.js';
+import type { PatchSummary } from '../../src/patch/index.js';
 import { captureIo, type CapturedIo } from './capture-io.js';
 
 const version = (
@@ -15,6 +16,25 @@ const version = (
 ).version;
 
 const digest = `sha256:${'e'.repeat(64)}`;
+
+/** A result as the engine returns it, empty apart from `fields`. */
+function summaryOf(fields: Partial<PatchSummary> = {}): PatchSummary {
+  return {
+    source: 'nginx:1.25',
+    target: undefined,
+    digest: undefined,
+    reference: undefined,
+    platforms: [],
+    upToDate: false,
+    pushed: false,
+    ociDir: undefined,
+    loaded: [],
+    commands: [],
+    droppedAttestations: [],
+    vexFile: undefined,
+    ...fields,
+  };
+}
 
 interface Outcome {
   readonly code: number;
@@ -26,17 +46,15 @@ interface Outcome {
 /** Runs the CLI in-process with an engine that records its options and runs `body`. */
 async function runCli(
   argv: string[],
-  body: (context: PatchRunContext) => Promise<unknown> = async () => ({
-    reference: 'docker.io/library/nginx:1.25-patched',
-    digest,
-  }),
+  body: (context: PatchRunContext) => Promise<PatchSummary | void> = async () =>
+    summaryOf({ reference: `docker.io/library/nginx:1.25-patched@${digest}` }),
   extra: { io?: CapturedIo; deps?: RunDependencies } = {},
 ): Promise<Outcome> {
   const io = extra.io ?? captureIo();
   let options: PatchCommandOptions | undefined;
-  const patchImage: PatchEntry = (given, context) => {
+  const patchImage: PatchEntry = async (given, context) => {
     options = given;
-    return body(context);
+    return (await body(context)) ?? summaryOf();
   };
   const code = await run(argv, io, { patchImage, ...extra.deps });
   return { code, io, options };
@@ -264,27 +282,33 @@ describe('copa patch output', () => {
   it('prints the patched reference with its digest on stdout only', async () => {
     const { code, io } = await runCli(['patch', '-i', 'nginx:1.25'], async ({ logger }) => {
       logger.info('pulled "nginx:1.25"');
-      return { reference: 'docker.io/library/nginx:1.25-patched', digest };
+      return summaryOf({ reference: `docker.io/library/nginx:1.25-patched@${digest}` });
     });
     assert.equal(code, 0);
     assert.equal(io.stdout.text, `docker.io/library/nginx:1.25-patched@${digest}\n`);
     assert.equal(io.stderr.text, 'pulled "nginx:1.25"\n');
   });
 
-  it('prints every reference of a result that lists them', async () => {
-    const references = [`r:1-patched-amd64@${digest}`, `r:1-patched@${digest}`];
-    const { io } = await runCli(['patch', '-i', 'r:1'], async () => ({ references }));
-    assert.deepEqual(io.stdout.lines(), references);
+  it('prints the commands that publish an unpushed result on stderr', async () => {
+    const commands = ['docker push r:1-patched-amd64', 'docker push r:1-patched-arm64'];
+    const { io } = await runCli(['patch', '-i', 'r:1'], async () =>
+      summaryOf({ reference: `oci:copa-oci:1-patched@${digest}`, commands }),
+    );
+    assert.equal(io.stdout.text, `oci:copa-oci:1-patched@${digest}\n`);
+    assert.deepEqual(io.stderr.lines(), [
+      'to publish the result, run:',
+      ...commands.map((c) => `  ${c}`),
+    ]);
   });
 
   it('exits 0 and prints nothing on stdout when there is nothing to patch', async () => {
     const { code, io } = await runCli(['patch', '-i', 'a:1'], async ({ logger }) => {
-      logger.info('image is already up-to-date; no patch was applied');
-      return { patched: false };
+      logger.info('image is already up to date: no patch was applied');
+      return summaryOf({ upToDate: true });
     });
     assert.equal(code, 0);
     assert.equal(io.stdout.text, '');
-    assert.match(io.stderr.text, /up-to-date/);
+    assert.match(io.stderr.text, /up to date/);
   });
 
   it('writes warn lines and, only with --debug, debug lines to stderr', async () => {

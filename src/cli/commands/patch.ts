@@ -1,5 +1,6 @@
 import { CopaError } from '../../errors.js';
 import type { Logger } from '../../log.js';
+import type { PatchSummary } from '../../patch/index.js';
 import type { ProgressReporter } from '../../progress.js';
 import { ExitCode } from '../exit-code.js';
 import type { OutputStream } from '../io.js';
@@ -15,13 +16,13 @@ export interface PatchRunContext {
 }
 
 /**
- * The patch engine's entry point as the CLI calls it. It resolves when the run succeeded or
- * there was nothing to patch, and rejects with a `CopaError` otherwise.
+ * The patch engine's entry point as the CLI calls it (`patchImage` of `src/patch`). It resolves
+ * when the run succeeded or there was nothing to patch, and rejects with a `CopaError` otherwise.
  */
 export type PatchEntry = (
   options: PatchCommandOptions,
   context: PatchRunContext,
-) => Promise<unknown>;
+) => Promise<PatchSummary>;
 
 /** Options of {@link runPatchCommand}. */
 export interface PatchCommandContext {
@@ -54,8 +55,8 @@ export async function runPatchCommand(
   const stopForwarding = forwardAbort(context.signal, controller, options);
   try {
     const run = patchImage(options, { ...context, signal: controller.signal });
-    const summary = await settleOrGiveUp(run, controller.signal, context.stopGraceMs ?? 10_000);
-    for (const line of resultLines(summary)) context.stdout.write(`${line}\n`);
+    const summary = await settleOrGiveUp(run, controller.signal, context.stopGraceMs ?? 2000);
+    printSummary(summary, context);
     return ExitCode.success;
   } catch (err) {
     if (controller.signal.aborted) throw controller.signal.reason;
@@ -67,27 +68,20 @@ export async function runPatchCommand(
 }
 
 /**
- * The lines printed on stdout for the engine's result: each reference it wrote, as
- * `name:tag@sha256:…`. Read from `references` (a list), or `reference` plus `digest`; a result
- * with neither (nothing was patched) prints nothing.
+ * Prints the result: the reference written (`name:tag@sha256:…`) on stdout, nothing there when
+ * the image was up to date; the commands that publish an unpushed result on stderr.
  */
-export function resultLines(summary: unknown): string[] {
-  if (typeof summary !== 'object' || summary === null) return [];
-  const { references, reference, digest } = summary as Record<string, unknown>;
-  if (Array.isArray(references)) return references.filter((r) => typeof r === 'string');
-  if (typeof reference !== 'string') return [];
-  if (typeof digest !== 'string' || reference.includes('@')) return [reference];
-  return [`${reference}@${digest}`];
+function printSummary(summary: PatchSummary, context: PatchCommandContext): void {
+  if (summary.reference !== undefined) context.stdout.write(`${summary.reference}\n`);
+  if (summary.commands.length === 0) return;
+  context.logger.info('to publish the result, run:');
+  for (const command of summary.commands) context.logger.info(`  ${command}`);
 }
 
 async function loadPatchEntry(): Promise<PatchEntry> {
-  // A variable specifier: the engine is another module's entry, loaded only for `copa patch`.
-  const specifier = '../../patch/index.js';
-  const engine = (await import(specifier)) as { patchImage?: unknown };
-  if (typeof engine.patchImage !== 'function') {
-    throw new CopaError('INTERNAL', 'loading the patch engine: "patchImage" is not exported');
-  }
-  return engine.patchImage as PatchEntry;
+  // Loaded only for `copa patch`, so the other commands start without the engine.
+  const { patchImage } = await import('../../patch/index.js');
+  return patchImage;
 }
 
 function abortAfter(controller: AbortController, options: PatchCommandOptions): () => void {
