@@ -19,6 +19,10 @@ export interface DatabaseEntriesOptions {
   readonly unpacked: readonly UnpackedPackage[];
   /** Other packages' lists with taken-over paths removed, by info key. */
   readonly rewrittenLists: ReadonlyMap<string, readonly string[]>;
+  /** Info keys of packages that disappear (all their files taken over). */
+  readonly disappeared: ReadonlySet<string>;
+  /** The native architecture, which apt records for `Architecture: all` packages. */
+  readonly nativeArch: string;
   readonly logger: Logger;
 }
 
@@ -35,6 +39,11 @@ export function databaseEntries(options: DatabaseEntriesOptions): DatabaseEntrie
     for (const [key, list] of options.rewrittenLists) {
       out.entries.push(generated(`${INFO}/${key}.list`, listText(list), options.view));
     }
+    for (const key of options.disappeared) {
+      for (const file of options.view.files((p) => isInfoFileOf(p, key))) {
+        out.whiteouts.push(file.path);
+      }
+    }
     out.entries.push(...statusEntries(options));
   } else {
     for (const u of options.unpacked) statusDEntries(options, u, out);
@@ -42,6 +51,11 @@ export function databaseEntries(options: DatabaseEntriesOptions): DatabaseEntrie
   const marks = extendedStates(options);
   if (marks !== undefined) out.entries.push(marks);
   return out;
+}
+
+function isInfoFileOf(path: string, key: string): boolean {
+  const prefix = `${INFO}/${key}.`;
+  return path.startsWith(prefix) && /^[^./]+$/.test(path.slice(prefix.length));
 }
 
 function listText(list: readonly string[]): string {
@@ -88,9 +102,8 @@ function infoEntries(options: DatabaseEntriesOptions, u: UnpackedPackage, out: D
     written.add(entry.path);
   };
   add(generated(`${INFO}/${key}.list`, listText(u.list), options.view));
-  const sums = md5sums(pkg);
-  if (sums !== undefined && !pkg.control.has('md5sums')) {
-    add(generated(`${INFO}/${key}.md5sums`, sums, options.view));
+  if (!pkg.control.has('md5sums')) {
+    add(generated(`${INFO}/${key}.md5sums`, md5sums(pkg) ?? new Uint8Array(), options.view));
   }
   for (const name of infoMembers(pkg)) {
     const member = pkg.control.get(name)!;
@@ -105,10 +118,8 @@ function infoEntries(options: DatabaseEntriesOptions, u: UnpackedPackage, out: D
     });
   }
   if (pkg.old === undefined) return;
-  const prefix = `${INFO}/${infoKey(pkg.old.entry)}.`;
-  const stale = options.view.files(
-    (p) => p.startsWith(prefix) && /^[^./]+$/.test(p.slice(prefix.length)),
-  );
+  const oldKey = infoKey(pkg.old.entry);
+  const stale = options.view.files((p) => isInfoFileOf(p, oldKey));
   for (const file of stale) if (!written.has(file.path)) out.whiteouts.push(file.path);
 }
 
@@ -118,8 +129,9 @@ function statusEntries(options: DatabaseEntriesOptions): LayerEntry[] {
   for (const u of unpacked) if (u.pkg.old !== undefined) replaced.set(infoKey(u.pkg.old.entry), u);
   const stanzas: StanzaText[] = [];
   for (const { entry } of db.packages) {
-    const u = replaced.get(infoKey(entry));
-    if (u === undefined) stanzas.push({ ...entry, text: entry.stanza.raw });
+    const key = infoKey(entry);
+    if (replaced.has(key) || options.disappeared.has(key)) continue;
+    stanzas.push({ ...entry, text: entry.stanza.raw });
   }
   for (const u of unpacked) stanzas.push(newStanza(u));
   const oldText = text(db.statusFile) ?? '';
@@ -163,9 +175,10 @@ function extendedStates(options: DatabaseEntriesOptions): LayerEntry | undefined
   const added = options.unpacked.filter((u) => u.pkg.old === undefined);
   if (added.length === 0 || options.db.layout !== 'status') return undefined;
   const current = text(options.view.get(EXTENDED_STATES)) ?? '';
-  const stanzas = added.map(
-    ({ pkg }) => `Package: ${pkg.name}\nArchitecture: ${pkg.arch}\nAuto-Installed: 1\n`,
-  );
+  const stanzas = added.map(({ pkg }) => {
+    const arch = pkg.arch === 'all' ? options.nativeArch : pkg.arch;
+    return `Package: ${pkg.name}\nArchitecture: ${arch}\nAuto-Installed: 1\n`;
+  });
   const base = current === '' || current.endsWith('\n\n') ? current : `${current}\n`;
   return generated(EXTENDED_STATES, `${base}${stanzas.join('\n')}\n`, options.view);
 }

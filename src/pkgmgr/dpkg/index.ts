@@ -167,6 +167,8 @@ export async function patchDpkg(options: DpkgPatchOptions): Promise<PackagePatch
     view,
     unpacked: unpacked.packages,
     rewrittenLists: unpacked.rewrittenLists,
+    disappeared: unpacked.disappeared,
+    nativeArch: arch,
     logger,
   });
   warnTriggerChanges(view, packages, logger);

@@ -50,6 +50,8 @@ export interface UnpackResult {
   readonly packages: readonly UnpackedPackage[];
   /** Other packages' `.list` files with the paths taken over by new versions removed. */
   readonly rewrittenLists: ReadonlyMap<string, readonly string[]>;
+  /** Info keys of packages whose every file was taken over: dpkg drops them. */
+  readonly disappeared: ReadonlySet<string>;
 }
 
 interface Owner {
@@ -158,7 +160,44 @@ export async function unpackPackages(options: UnpackOptions): Promise<UnpackResu
       list.filter((p) => !taken.has(p)),
     );
   }
-  return { entries: state.entries, whiteouts: state.whiteouts, packages: unpacked, rewrittenLists };
+  const disappeared = await findDisappeared(view, db, rewrittenLists);
+  for (const key of disappeared) rewrittenLists.delete(key);
+  return {
+    entries: state.entries,
+    whiteouts: state.whiteouts,
+    packages: unpacked,
+    rewrittenLists,
+    disappeared,
+  };
+}
+
+/**
+ * Packages left with nothing but directories after their files were taken over "disappear", as
+ * dpkg makes them: their stanza and info files go. Essential and protected packages stay.
+ */
+async function findDisappeared(
+  view: TreeView,
+  db: DpkgDatabase,
+  lists: ReadonlyMap<string, readonly string[]>,
+): Promise<Set<string>> {
+  const remaining = [...lists.values()].flat().filter((p) => p !== '/.');
+  await view.load(
+    remaining.map((p) => view.canonicalKnown(toTreePath(p))),
+    (p) => [...lists.keys()].some((key) => p.startsWith(`${INFO}/${key}.`)),
+  );
+  const out = new Set<string>();
+  for (const [key, list] of lists) {
+    const entry = db.packages.find((p) => infoKey(p.entry) === key)?.entry;
+    if (entry === undefined) continue;
+    const keep = ['Essential', 'Protected'].some((f) => fieldValue(entry.stanza, f) === 'yes');
+    const onlyDirs = list.every((p) => {
+      if (p === '/.') return true;
+      const path = view.resolveKnown(view.canonicalKnown(toTreePath(p)));
+      return view.get(path)?.type === 'directory';
+    });
+    if (!keep && onlyDirs) out.add(key);
+  }
+  return out;
 }
 
 function collectOtherOwners(
