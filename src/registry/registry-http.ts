@@ -23,7 +23,7 @@ import {
   retryAfterMs,
   type ResolvedRetryPolicy,
 } from './retry.js';
-import { isCertificateError, type Transport } from './transport.js';
+import { certificateErrorCode, type Transport } from './transport.js';
 
 /** A repository on a registry: what a request is scoped to. */
 export interface RepositoryName {
@@ -318,8 +318,9 @@ export class RegistryHttp {
     }
     let reason = `cannot connect to "${host}"${code ? ` (${code})` : ''}`;
     let hint = `Check the registry host "${host}" and that it is reachable from here.`;
-    if (isCertificateError(err)) {
-      reason = `cannot verify the TLS certificate of "${host}" (${code})`;
+    const certificateCode = certificateErrorCode(err);
+    if (certificateCode !== undefined) {
+      reason = `cannot verify the TLS certificate of "${host}" (${certificateCode})`;
       hint =
         `Add the registry's CA to /etc/docker/certs.d/${host}/ca.crt (or COPA_DOCKER_CERTS_D) ` +
         `or to SSL_CERT_FILE, or mark "${host}" insecure.`;

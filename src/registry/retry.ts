@@ -44,7 +44,12 @@ const transientCodes = new Set([
 /** The first network error code in an error's cause chain. */
 export function networkCode(err: unknown): string | undefined {
   for (let e = err as { code?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
-    if (typeof e.code === 'string' && /^(E[A-Z]+|UND_ERR_[A-Z_]+)$/.test(e.code)) return e.code;
+    if (
+      typeof e.code === 'string' &&
+      /^(E[A-Z]+|UND_ERR_[A-Z_]+|ERR_SSL_[A-Z_0-9]+)$/.test(e.code)
+    ) {
+      return e.code;
+    }
   }
   return undefined;
 }

@@ -6,6 +6,7 @@ import { rootCertificates } from 'node:tls';
 import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
 
 import { silentLogger, type Logger } from '../log.js';
+import { networkCode } from './retry.js';
 
 /** Docker's directory of per-registry CA files and client certificates. */
 export const DEFAULT_DOCKER_CERTS_D = '/etc/docker/certs.d';
@@ -41,12 +42,26 @@ const certificateErrors = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
+/** Errors of a TLS handshake with a peer that does not speak TLS, or of no listener at all. */
+const notTlsCodes = new Set([
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'ERR_SSL_PACKET_LENGTH_TOO_LONG',
+  'EPROTO',
+  'ECONNRESET',
+  'ECONNREFUSED',
+]);
+
+/** The code of a TLS certificate verification failure in `err` or its causes, if any. */
+export function certificateErrorCode(err: unknown): string | undefined {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (typeof e.code === 'string' && certificateErrors.has(e.code)) return e.code;
+  }
+  return undefined;
+}
+
 /** Reports whether `err` (or its cause) is a TLS certificate verification failure. */
 export function isCertificateError(err: unknown): boolean {
-  for (let e = err as { code?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
-    if (typeof e.code === 'string' && certificateErrors.has(e.code)) return true;
-  }
-  return false;
+  return certificateErrorCode(err) !== undefined;
 }
 
 /** Strips the port: `[::1]:5000` is `::1`, `localhost:5000` is `localhost`. */
@@ -122,23 +137,29 @@ export class Transport {
     if (!plainAllowed) return { baseUrl: https, dispatcher: verifying };
 
     const probe = await this.#probe(`${https}/v2/`, verifying);
-    if (probe === 'ok') return { baseUrl: https, dispatcher: verifying };
     if (probe === 'certificate' && this.isInsecure(host)) {
       const unverified = this.#options.dispatcher ?? (await this.#agent(host, false));
       return { baseUrl: https, dispatcher: unverified };
     }
-    if (probe === 'certificate') return { baseUrl: https, dispatcher: verifying };
+    if (probe !== 'plain') return { baseUrl: https, dispatcher: verifying };
     (this.#options.logger ?? silentLogger).debug(`using plain HTTP for "${host}"`);
     return { baseUrl: `http://${host}`, dispatcher: verifying };
   }
 
-  async #probe(url: string, dispatcher: Dispatcher): Promise<'ok' | 'certificate' | 'failed'> {
+  /**
+   * Tells whether a host speaks TLS. Only an answer that is not TLS (or no listener) means plain
+   * HTTP: a TLS server that refuses the handshake later, say for want of a client certificate,
+   * is still reached over HTTPS so that its error is the one reported.
+   */
+  async #probe(url: string, dispatcher: Dispatcher): Promise<'tls' | 'certificate' | 'plain'> {
     try {
       const res = await request(url, { dispatcher, headersTimeout: 10_000 });
       await res.body.dump();
-      return 'ok';
+      return 'tls';
     } catch (err) {
-      return isCertificateError(err) ? 'certificate' : 'failed';
+      if (isCertificateError(err)) return 'certificate';
+      const code = networkCode(err);
+      return code !== undefined && notTlsCodes.has(code) ? 'plain' : 'tls';
     }
   }
 

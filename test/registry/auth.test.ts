@@ -162,7 +162,7 @@ describe('a TLS registry with htpasswd auth', () => {
       client.getManifest(parseReference(`${registry.host}/private/app:v1`)),
       (err) => {
         assertCopaError(err, 'REGISTRY_UNREACHABLE');
-        assert.match((err as CopaError).message, /TLS certificate/);
+        assert.match((err as CopaError).message, /TLS certificate of "[^"]+" \([A-Z_]+\)$/);
         return true;
       },
     );
@@ -209,6 +209,53 @@ describe('a TLS registry with htpasswd auth', () => {
         assert.match(err.message, /bad\.json/);
         return true;
       },
+    );
+  });
+});
+
+describe('a TLS registry that requires client certificates', () => {
+  let registry: TestRegistry;
+  let dir: string;
+  const clients: RegistryClient[] = [];
+  before(async () => {
+    registry = await startRegistry({ clientCertificates: true });
+    dir = await mkdtemp(join(tmpdir(), 'copa-mtls-'));
+  });
+  after(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    await registry.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const certsDirWith = async (name: string, files: Record<string, string>): Promise<string> => {
+    const hostDir = join(dir, name, registry.host);
+    await mkdir(hostDir, { recursive: true });
+    for (const [to, from] of Object.entries(files)) await copyFile(from, join(hostDir, to));
+    return join(dir, name);
+  };
+  const client = (certsDir: string): RegistryClient => {
+    const retry = { baseDelayMs: 5 };
+    const c = new RegistryClient({ credentials: anonymousKeychain, env: {}, certsDir, retry });
+    clients.push(c);
+    return c;
+  };
+
+  test('sends the client certificate found in certs.d', async () => {
+    const certsDir = await certsDirWith('with-client', {
+      'ca.crt': registry.caFile!,
+      'client.cert': registry.clientCertFile!,
+      'client.key': registry.clientKeyFile!,
+    });
+    const ref = parseReference(`${registry.host}/mtls/app:v1`);
+    const image = await randomImage(23);
+    assert.equal((await pushImage(client(certsDir), ref, image)).digest, await image.digest());
+  });
+
+  test('fails with REGISTRY_UNREACHABLE without a client certificate', async () => {
+    const certsDir = await certsDirWith('ca-only', { 'ca.crt': registry.caFile! });
+    await assert.rejects(
+      client(certsDir).getManifest(parseReference(`${registry.host}/mtls/app:v1`)),
+      (err) => isCopaError(err, 'REGISTRY_UNREACHABLE'),
     );
   });
 });

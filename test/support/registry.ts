@@ -17,6 +17,8 @@ export interface StartRegistryOptions {
   auth?: { username: string; password: string };
   /** Serve HTTPS with a certificate from a CA made for this registry (see `caFile`). */
   tls?: boolean;
+  /** Serve HTTPS and require a client certificate signed by the same CA (implies `tls`). */
+  clientCertificates?: boolean;
   /** Accept bearer tokens from this issuer instead of Basic auth. */
   token?: { realm: string; service: string; issuer: string; rootCertFile: string };
 }
@@ -26,6 +28,9 @@ export interface TestRegistry {
   host: string;
   /** PEM file of the CA that signed the server certificate, when `tls` is set. */
   caFile?: string;
+  /** A client certificate and key the registry accepts, when `clientCertificates` is set. */
+  clientCertFile?: string;
+  clientKeyFile?: string;
   /** Directory holding the registry's data and configuration. */
   dir: string;
   stop(): Promise<void>;
@@ -49,11 +54,16 @@ export async function freePort(): Promise<number> {
  */
 export async function startRegistry(options: StartRegistryOptions = {}): Promise<TestRegistry> {
   const dir = await mkdtemp(join(tmpdir(), 'copa-registry-'));
-  const caFile = options.tls ? await makeCertificates(dir) : undefined;
+  const client = options.clientCertificates === true;
+  const tls = options.tls === true || client;
+  const caFile = tls ? await makeCertificates(dir, client) : undefined;
+  const clientFiles = client
+    ? { clientCertFile: join(dir, 'client.cert'), clientKeyFile: join(dir, 'client.key') }
+    : {};
   const authYaml = await authConfig(dir, options);
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
-    const config = registryConfig({ dir, port, tls: options.tls === true, authYaml });
+    const config = registryConfig({ dir, port, tls, client, authYaml });
     await writeFile(join(dir, 'config.yml'), config);
     const child = spawn(REGISTRY_BINARY, ['serve', join(dir, 'config.yml')], {
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -64,13 +74,13 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
       (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)),
     );
     const host = `127.0.0.1:${port}`;
-    const up = await waitUntilAnswering(child, host, caFile);
+    const up = await waitUntilAnswering(child, host, caFile, client ? dir : undefined);
     if (up) {
       const stop = async (): Promise<void> => {
         await stopChild(child);
         await rm(dir, { recursive: true, force: true });
       };
-      return { host, dir, stop, ...(caFile !== undefined && { caFile }) };
+      return { host, dir, stop, ...clientFiles, ...(caFile !== undefined && { caFile }) };
     }
     await stopChild(child);
     if (attempt >= 3) {
@@ -80,10 +90,19 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
   }
 }
 
-function registryConfig(o: { dir: string; port: number; tls: boolean; authYaml: string }): string {
+interface RegistryConfigParts {
+  dir: string;
+  port: number;
+  tls: boolean;
+  client: boolean;
+  authYaml: string;
+}
+
+function registryConfig(o: RegistryConfigParts): string {
   const cert = join(o.dir, 'server.crt');
   const key = join(o.dir, 'server.key');
-  const tls = o.tls ? `  tls:\n    certificate: ${cert}\n    key: ${key}\n` : '';
+  const clientCas = o.client ? `    clientcas:\n      - ${join(o.dir, 'ca.crt')}\n` : '';
+  const tls = o.tls ? `  tls:\n    certificate: ${cert}\n    key: ${key}\n${clientCas}` : '';
   return [
     'version: 0.1',
     'log:',
@@ -121,8 +140,11 @@ async function authConfig(dir: string, options: StartRegistryOptions): Promise<s
   return `auth:\n  htpasswd:\n    realm: copa-test\n    path: ${join(dir, 'htpasswd')}\n`;
 }
 
-/** Makes a CA and a server certificate for 127.0.0.1 and localhost; returns the CA file. */
-async function makeCertificates(dir: string): Promise<string> {
+/**
+ * Makes a CA and a server certificate for 127.0.0.1 and localhost, and with `client` a client
+ * certificate (client.cert, client.key); returns the CA file.
+ */
+async function makeCertificates(dir: string, client: boolean): Promise<string> {
   const f = (name: string): string => join(dir, name);
   const openssl = (...args: string[]): Promise<unknown> =>
     run('openssl', [...args, ...(args[0] === 'req' ? ['-subj', '/CN=copa-test'] : [])]);
@@ -136,10 +158,17 @@ async function makeCertificates(dir: string): Promise<string> {
     'extendedKeyUsage=serverAuth',
   ];
   await writeFile(f('server.ext'), ext.join('\n') + '\n');
-  await openssl(
-    ...['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key')],
-    ...['-CAcreateserial', '-out', f('server.crt'), '-days', '2', '-extfile', f('server.ext')],
-  );
+  const signWithCa = (csr: string, out: string, extfile: string) =>
+    openssl(
+      ...['x509', '-req', '-in', csr, '-CA', f('ca.crt'), '-CAkey', f('ca.key')],
+      ...['-CAcreateserial', '-out', out, '-days', '2', '-extfile', extfile],
+    );
+  await signWithCa(f('server.csr'), f('server.crt'), f('server.ext'));
+  if (client) {
+    await openssl('req', ...ec, '-keyout', f('client.key'), '-out', f('client.csr'));
+    await writeFile(f('client.ext'), 'basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n');
+    await signWithCa(f('client.csr'), f('client.cert'), f('client.ext'));
+  }
   return f('ca.crt');
 }
 
@@ -147,11 +176,12 @@ async function waitUntilAnswering(
   child: ChildProcess,
   host: string,
   caFile: string | undefined,
+  clientDir: string | undefined,
 ): Promise<boolean> {
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) return false;
-    if (await answers(host, caFile)) {
+    if (await answers(host, caFile, clientDir)) {
       // Another registry may hold the port; ours would then exit at once on the failed bind.
       await new Promise((r) => setTimeout(r, 100));
       return child.exitCode === null;
@@ -161,11 +191,18 @@ async function waitUntilAnswering(
   return false;
 }
 
-async function answers(host: string, caFile: string | undefined): Promise<boolean> {
+async function answers(
+  host: string,
+  caFile: string | undefined,
+  clientDir: string | undefined,
+): Promise<boolean> {
   const ca = caFile === undefined ? undefined : await readFile(caFile);
+  const cert = clientDir === undefined ? undefined : await readFile(join(clientDir, 'client.cert'));
+  const key = clientDir === undefined ? undefined : await readFile(join(clientDir, 'client.key'));
   return new Promise((resolve) => {
     const url = `${ca ? 'https' : 'http'}://${host}/v2/`;
-    const req = (ca ? httpsRequest : httpRequest)(url, { ca, timeout: 1000 }, (res) => {
+    const options = { ca, cert, key, timeout: 1000 };
+    const req = (ca ? httpsRequest : httpRequest)(url, options, (res) => {
       res.resume();
       resolve(res.statusCode === 200 || res.statusCode === 401);
     });
