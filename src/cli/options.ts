@@ -48,10 +48,6 @@ export interface PatchCommandOptions {
   readonly compression: Compression;
   /** `--force-compression`: re-encode every layer, not only the new ones, to `compression`. */
   readonly forceCompression: boolean;
-  /** `--exit-on-eol`: fail instead of warning when the image's distribution is end of life. */
-  readonly exitOnEol: boolean;
-  /** `--eol-api-url`: base URL of the end-of-life API; the public default when absent. */
-  readonly eolApiUrl: string | undefined;
   /** `--debug`: keep the working folder and log detail. */
   readonly debug: boolean;
 }

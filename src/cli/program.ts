@@ -77,7 +77,10 @@ export function createProgram(io: CliIo, handlers: CommandHandlers): Program {
 function addPatchOptions(command: Command) {
   return command
     .description('patch the OS packages of an image and write one new layer per platform')
-    .option('-i, --image <image>', 'image to patch (a tag or digest reference)')
+    .option(
+      '-i, --image <image>',
+      'image to patch: a registry reference (tag or digest) or oci:DIR[:TAG]',
+    )
     .option('-r, --report <path>', 'scanner report file, or a directory of reports per platform')
     .option('-t, --tag <tag>', 'tag of the patched image; a full reference (repo:tag) retags it')
     .option(
@@ -85,7 +88,7 @@ function addPatchOptions(command: Command) {
       'suffix of the patched tag when no --tag',
       patchDefaults.tagSuffix,
     )
-    .option('-p, --push', 'push the patched image instead of loading it locally')
+    .option('-p, --push', 'push the result to the registry (else it is written to --oci-dir)')
     .option('--ignore-errors', 'go on past invalid versions and failed platforms')
     .addOption(
       new Option('--platform <platforms>', 'platform to patch, os/arch[/variant]; repeat or list')
@@ -101,8 +104,8 @@ function addPatchOptions(command: Command) {
       patchDefaults.timeout,
     )
     .option('-w, --working-folder <dir>', 'folder for temporary files (default: system temp)')
-    .option('-l, --loader <loader>', 'engine to load the result into: docker, podman')
-    .option('--oci-dir <dir>', 'also write the result as an OCI image layout into this directory')
+    .option('-l, --loader <loader>', 'docker or podman: not loaded yet, see --oci-dir')
+    .option('--oci-dir <dir>', 'OCI layout the result goes to without --push (default: ./copa-oci)')
     .option(
       '--progress <mode>',
       'progress display: auto, plain, tty, quiet',
@@ -113,9 +116,9 @@ function addPatchOptions(command: Command) {
       'new layers: uncompressed (default; gzip with --push), gzip, zstd',
     )
     .option('--force-compression', 'recompress every layer, not only the new ones')
-    .option('--exit-on-eol', 'fail when the distribution is end of life (no report only)')
-    .option('--eol-api-url <url>', 'base URL of the end-of-life API')
     .addOption(new Option('--config <file>', 'bulk patching (not supported yet)').hideHelp())
+    .addOption(new Option('--exit-on-eol').hideHelp())
+    .addOption(new Option('--eol-api-url <url>').hideHelp())
     .addOption(new Option('-a, --addr <address>').hideHelp())
     .addOption(new Option('--cacert <file>').hideHelp())
     .addOption(new Option('--cert <file>').hideHelp())

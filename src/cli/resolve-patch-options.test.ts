@@ -37,8 +37,6 @@ describe('resolvePatchOptions()', () => {
       ociDir: undefined,
       compression: 'uncompressed',
       forceCompression: false,
-      exitOnEol: false,
-      eolApiUrl: undefined,
       debug: false,
     });
     assert.equal(progress, 'auto');
@@ -63,8 +61,6 @@ describe('resolvePatchOptions()', () => {
       progress: 'plain',
       compression: 'zstd',
       forceCompression: true,
-      exitOnEol: true,
-      eolApiUrl: 'http://127.0.0.1:9/api',
       debug: true,
     });
     assert.equal(options.tag, 'localhost:5000/other:1-fixed');
@@ -118,6 +114,15 @@ describe('resolvePatchOptions()', () => {
     assert.equal(warnings.length, 2);
     assert.match(warnings[0] as string, /--addr/);
     assert.match(warnings[1] as string, /--cacert/);
+  });
+
+  it('warns that --eol-api-url is ignored', () => {
+    const { warnings } = resolve({ image: 'a:1', eolApiUrl: 'http://127.0.0.1:9/api' });
+    assert.match(warnings.join('\n'), /--eol-api-url/);
+  });
+
+  it('accepts an OCI layout without a tag', () => {
+    assert.equal(resolve({ image: 'oci:/tmp/layout' }).options.image, 'oci:/tmp/layout');
   });
 
   it('reads --progress rawjson as plain with a warning', () => {

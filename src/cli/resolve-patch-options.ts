@@ -97,8 +97,6 @@ export function resolvePatchOptions(
     ociDir: nonEmpty(flags.ociDir),
     compression: parseCompression(flags.compression, push),
     forceCompression: flags.forceCompression === true,
-    exitOnEol: flags.exitOnEol === true,
-    eolApiUrl: checkUrl('--eol-api-url', flags.eolApiUrl),
     debug: flags.debug === true,
   };
   return { options, progress: parseProgress(flags.progress, warn) };
@@ -118,6 +116,14 @@ function rejectUnsupported(flags: PatchFlags): void {
   }
   if (flags.toolchainPatchLevel !== undefined) {
     throw usageError('reading --toolchain-patch-level: not supported by copa yet', unsupportedHint);
+  }
+  // TODO: copa has no end-of-life check; --exit-on-eol is refused so that a script relying on it
+  // does not pass silently, and --eol-api-url is ignored with a warning.
+  if (flags.exitOnEol === true) {
+    throw usageError(
+      'reading --exit-on-eol: the end-of-life check is not supported by copa yet',
+      'remove the flag, and check the distribution release of the image separately',
+    );
   }
   if (flags.goVcsUrl !== undefined) {
     throw usageError('reading --go-vcs-url: not supported by copa yet', unsupportedHint);
@@ -150,6 +156,10 @@ function checkPackageTypes(text: string | undefined): void {
 }
 
 function warnIgnored(flags: PatchFlags, warn: (message: string) => void): void {
+  if (flags.eolApiUrl !== undefined) {
+    checkUrl('--eol-api-url', flags.eolApiUrl);
+    warn('ignoring --eol-api-url: copa has no end-of-life check yet');
+  }
   const ignored = (['addr', 'cacert', 'cert', 'key'] as const).filter(
     (f) => flags[f] !== undefined,
   );
@@ -183,7 +193,8 @@ function hasTag(reference: string): boolean {
 function checkTag(text: string | undefined, image: string): string | undefined {
   const tag = nonEmpty(text);
   if (tag === undefined) {
-    if (!hasTag(image)) {
+    // An OCI layout (`oci:DIR[:TAG]`) may hold a single untagged entry; the engine decides.
+    if (!image.startsWith('oci:') && !hasTag(image)) {
       throw usageError(
         `reading --image: no tag found in image reference "${image}"`,
         'pass --tag with the tag (or full reference) the patched image should get',

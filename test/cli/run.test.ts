@@ -208,7 +208,7 @@ describe('copa patch flags', () => {
   it('reads the long forms, with a space or "="', async () => {
     const argv = ['patch', '--image=a:1', '--report', 'dir', '--tag-suffix=fixed', '--push'];
     argv.push('--ignore-errors', '--scanner=grype', '--timeout', '90s', '--oci-dir', 'layout');
-    argv.push('--progress', 'quiet', '--compression=zstd', '--force-compression', '--exit-on-eol');
+    argv.push('--progress', 'quiet', '--compression=zstd', '--force-compression');
     const { code, options } = await runCli(argv);
     assert.equal(code, 0);
     assert.equal(options?.report, 'dir');
@@ -219,7 +219,6 @@ describe('copa patch flags', () => {
     assert.equal(options?.ociDir, 'layout');
     assert.equal(options?.compression, 'zstd');
     assert.equal(options?.forceCompression, true);
-    assert.equal(options?.exitOnEol, true);
   });
 
   it('applies the defaults', async () => {
