@@ -58,7 +58,14 @@ export async function patchImage(
   const logger = ctx.logger ?? silentLogger;
   const client = new RegistryClient({ logger, ...(ctx.signal ? { signal: ctx.signal } : {}) });
   const deps: PatchDeps = {
-    openSource: (image) => openSource(image, client),
+    openSource: (image, run) =>
+      openSource(image, {
+        client,
+        loader: options.loader,
+        workDir: run.workDir,
+        logger: run.logger,
+        signal: run.signal,
+      }),
     readReports: (path, scanner, run) =>
       readReports(path, {
         scanner,

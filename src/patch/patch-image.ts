@@ -139,6 +139,9 @@ async function runInWorkDir(
     {
       source,
       result: result.top,
+      keptDigests: results.flatMap((r) =>
+        r.image === undefined && r.summary.status !== 'failed' ? [r.plan.descriptor.digest] : [],
+      ),
       platformImages: results.flatMap((r) =>
         r.image === undefined ? [] : [{ platform: r.summary.platform, image: r.image }],
       ),

@@ -2,8 +2,13 @@ import { resolve } from 'node:path';
 
 import { CopaError } from '../errors.js';
 import {
+  dockerArchiveStream,
+  formatPlatform,
   isImageIndex,
   isManifestMediaType,
+  loadIntoDaemon,
+  pushImage,
+  pushIndex,
   writeLayout,
   type Image,
   type ImageIndex,
@@ -16,16 +21,18 @@ import {
   withoutVersion,
   type Reference,
 } from '../reference/index.js';
-import { pushImage, pushIndex } from '../image/remote.js';
 import type { RegistryClient } from '../registry/index.js';
 import type { PatchSource } from './open-source.js';
 import type { RunContext } from './patch-image.js';
-import { patchedTagOf, resolveTargetReference } from './target-reference.js';
+import { reachableLoader } from './open-source.js';
+import { patchedTagOf, platformTag, resolveTargetReference } from './target-reference.js';
 import type { PatchImageOptions } from './types.js';
 
 export interface PublishRequest {
   readonly source: PatchSource;
   readonly result: Image | ImageIndex;
+  /** Digests of the source manifests the result keeps unchanged (platform images only). */
+  readonly keptDigests: readonly string[];
   /** The new image of each patched platform. */
   readonly platformImages: readonly { readonly platform: Platform; readonly image: Image }[];
   readonly options: PatchImageOptions;
@@ -157,13 +164,67 @@ async function writeResultLayout(
     const name = formatReference(target.reference);
     commands.push(`skopeo copy --all ${location} docker://${name}`);
   }
-  // TODO: the patched platforms are not loaded into docker or podman; use the layout or push.
+  const loaded =
+    target.kind === 'registry' ? await loadPlatforms(request, target.reference, run) : [];
+  commands.push(...publishCommands(request, target, loaded));
   return {
     target: target.kind === 'registry' ? formatReference(target.reference) : location,
     digest: desc.digest,
     pushed: false,
     ociDir,
-    loaded: [],
+    loaded,
     commands,
   };
+}
+
+/**
+ * Loads each patched platform into the local docker or podman engine when one answers: a
+ * single-platform result as `<repo>:<tag>`, the platforms of an index as
+ * `<repo>:<tag>-<arch>[-<variant>]` (an engine's store holds one platform per name).
+ */
+async function loadPlatforms(
+  request: PublishRequest,
+  target: Reference,
+  run: RunContext,
+): Promise<string[]> {
+  const loader = await reachableLoader({ loader: request.options.loader });
+  if (loader === undefined) {
+    run.logger.debug('loading nothing: no docker or podman engine answers');
+    return [];
+  }
+  const single = !isImageIndex(request.result);
+  const loaded: string[] = [];
+  for (const { platform, image } of request.platformImages) {
+    const tag = single ? (target.tag as string) : platformTag(target.tag as string, platform);
+    const name = formatReference({ ...withoutVersion(target), tag });
+    await loadIntoDaemon(dockerArchiveStream([{ image, tags: [name] }]), {
+      loader,
+      logger: run.logger,
+      ...(run.signal ? { signal: run.signal } : {}),
+    });
+    run.logger.info(`${formatPlatform(platform)}: loaded "${name}" into ${loader}`);
+    loaded.push(name);
+  }
+  return loaded;
+}
+
+/** The commands that publish loaded platforms as one index, as Copa prints them. */
+function publishCommands(
+  request: PublishRequest,
+  target: PublishTarget,
+  loaded: readonly string[],
+): string[] {
+  if (target.kind !== 'registry' || loaded.length === 0 || !isImageIndex(request.result)) {
+    return loaded.map((name) => `docker push ${name}`);
+  }
+  const kept =
+    request.source.reference === undefined
+      ? []
+      : request.keptDigests.map(
+          (d) => `${formatRepository(request.source.reference as Reference)}@${d}`,
+        );
+  return [
+    ...loaded.map((name) => `docker push ${name}`),
+    `docker buildx imagetools create --tag ${formatReference(target.reference)} ${[...loaded, ...kept].join(' ')}`,
+  ];
 }
