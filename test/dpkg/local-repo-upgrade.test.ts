@@ -107,6 +107,7 @@ const v2: FakePackage[] = [
     arch: 'all',
     files: { 'etc/confpkg/edited.conf': 'a=2\n', 'etc/confpkg/plain.conf': 'p=2\n' },
     conffiles: ['/etc/confpkg/edited.conf', '/etc/confpkg/plain.conf'],
+    scripts: { postinst: '#!/bin/sh\nset -e\ntrue "configured $1"\n' },
   },
   ...['amd64', 'i386'].map((arch): FakePackage => ({
     name: 'libma',
@@ -175,7 +176,19 @@ async function installV1(root: string): Promise<void> {
   for (const [name, path] of repo.debs) {
     if (name.includes('_1_')) await copyFile(path, join(debs, basename(path)));
   }
-  const r = await withDev(root, 'dpkg --add-architecture i386 && dpkg -i /tmp/v1/*.deb');
+  await writeFile(
+    join(root, 'etc/dpkg/dpkg.cfg.d/excludes'),
+    'path-exclude=/usr/share/doc/*\npath-include=/usr/share/doc/*/copyright\n',
+  );
+  const r = await withDev(
+    root,
+    [
+      'dpkg --add-architecture i386',
+      'dpkg -i /tmp/v1/*.deb',
+      'dpkg-divert --local --rename --divert /usr/share/client/v.local --add /usr/share/client/v',
+      'dpkg-statoverride --update --add nobody nogroup 0640 /usr/share/lib-b/v',
+    ].join(' && '),
+  );
   assert.equal(r.code, 0, r.stdout + r.stderr);
   await run('rm', ['-rf', debs]);
   await writeFile(join(root, 'etc/confpkg/edited.conf'), 'a=local\n');
@@ -330,6 +343,19 @@ describe('patchDpkg() with a local repository', () => {
     assert.equal(await readFile(join(etc, 'edited.conf.dpkg-dist'), 'utf8'), 'a=2\n');
     assert.equal(await readFile(join(etc, 'plain.conf'), 'utf8'), 'p=2\n');
     assert.equal(await readFile(join(etc, 'dropped.conf'), 'utf8'), 'd=1\n');
+  });
+
+  it('lists the maintainer scripts it did not run', () => {
+    const confpkg = ours.patch.scriptsNotRun.find((s) => s.name === 'confpkg');
+    assert.deepEqual(confpkg?.scripts, ['postinst']);
+    assert.ok(!ours.patch.scriptsNotRun.some((s) => s.name === 'rmfiles'));
+  });
+
+  it('honours diversions, stat overrides and path filters', async () => {
+    assert.equal(await readFile(join(ours.root, 'usr/share/client/v.local'), 'utf8'), '2\n');
+    const st = await lstat(join(ours.root, 'usr/share/lib-b/v'));
+    assert.equal(st.mode & 0o7777, 0o640);
+    assert.equal(entry(ours.patch, 'usr/share/doc/libma/README'), undefined);
   });
 
   it('upgrades both instances of a Multi-Arch: same library', () => {

@@ -76,12 +76,17 @@ function generated(path: string, content: string | Uint8Array, view: TreeView): 
   };
 }
 
-/** `md5sums` of the package, or generated as dpkg does for packages without one. */
-function md5sums(pkg: PreparedPackage): Uint8Array | undefined {
+/**
+ * `md5sums` of the package, or generated as dpkg does for packages without one: the files it
+ * wrote (filtered ones left out), conffiles included, in archive order.
+ */
+function md5sums(u: UnpackedPackage): Uint8Array | undefined {
+  const { pkg } = u;
   const member = pkg.control.get('md5sums');
   if (member !== undefined) return member.bytes;
   const lines = pkg.members
-    .filter((m) => (m.type === 'file' || m.type === 'hardlink') && m.content !== undefined)
+    .filter((m) => m.type === 'file' || m.type === 'hardlink')
+    .filter((m) => m.content !== undefined && !u.filtered.has(m.path))
     .map((m) => `${m.content!.md5}  ${m.path.slice(1)}\n`);
   return lines.length === 0 ? undefined : Buffer.from(lines.join(''), 'utf8');
 }
@@ -103,7 +108,7 @@ function infoEntries(options: DatabaseEntriesOptions, u: UnpackedPackage, out: D
   };
   add(generated(`${INFO}/${key}.list`, listText(u.list), options.view));
   if (!pkg.control.has('md5sums')) {
-    add(generated(`${INFO}/${key}.md5sums`, md5sums(pkg) ?? new Uint8Array(), options.view));
+    add(generated(`${INFO}/${key}.md5sums`, md5sums(u) ?? new Uint8Array(), options.view));
   }
   for (const name of infoMembers(pkg)) {
     const member = pkg.control.get(name)!;
@@ -162,7 +167,7 @@ function statusDEntries(options: DatabaseEntriesOptions, u: UnpackedPackage, out
     ? newStanza(u).text
     : (controlText(pkg, 'control') ?? newStanza(u).text);
   out.entries.push(generated(`${STATUS_D}/${file}`, stanza, options.view));
-  const sums = md5sums(pkg);
+  const sums = md5sums(u);
   if (sums !== undefined)
     out.entries.push(generated(`${STATUS_D}/${file}.md5sums`, sums, options.view));
   else if (options.view.get(`${STATUS_D}/${file}.md5sums`) !== undefined) {

@@ -42,6 +42,8 @@ export interface UnpackedPackage {
   /** The new `.list`: package paths in archive order, then obsolete conffiles. */
   readonly list: readonly string[];
   readonly conffiles: readonly ConffileRecord[];
+  /** Package paths not written because of `path-exclude` filters. */
+  readonly filtered: ReadonlySet<string>;
 }
 
 export interface UnpackResult {
@@ -250,6 +252,7 @@ function unpackOne(input: UnpackOneInput): UnpackedPackage {
   );
   const list: string[] = [];
   const conffiles: ConffileRecord[] = [];
+  const filtered = new Set<string>();
   for (const member of pkg.members) {
     if (member.path === '/.') {
       list.push(member.path);
@@ -261,6 +264,7 @@ function unpackOne(input: UnpackOneInput): UnpackedPackage {
     input.newCanon.add(path);
     if (state.rules.excluded(member.path)) {
       if (member.type === 'directory') state.deferExcludedDirectory(path, member);
+      else filtered.add(member.path);
       continue;
     }
     if (member.type === 'file' && declaredPaths.has(member.path)) {
@@ -280,7 +284,7 @@ function unpackOne(input: UnpackOneInput): UnpackedPackage {
   for (const c of declared) {
     if (c.removeOnUpgrade) state.removeConffile(canon(c.path, pkg.name), oldConffiles, c.path);
   }
-  return { pkg, list, conffiles };
+  return { pkg, list, conffiles, filtered };
 }
 
 /** Decides whether a new non-directory file may be written, recording takeovers. */
