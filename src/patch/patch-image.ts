@@ -18,7 +18,7 @@ import { assembleIndex, patchTime } from './assemble-index.js';
 import { patchPlatform, type PackagePatcher } from './patch-platform.js';
 import { planPlatforms, type PlatformPlan } from './plan-platforms.js';
 import type { PatchSource } from './open-source.js';
-import type { PublishResult, PublishRequest } from './publish.js';
+import { checkPublishTarget, type PublishResult, type PublishRequest } from './publish.js';
 import type { PatchContext, PatchImageOptions, PatchSummary, PlatformSummary } from './types.js';
 
 /** What a run is built from; the defaults are the real implementations. */
@@ -100,6 +100,8 @@ async function runInWorkDir(
   const reportKind =
     options.report === undefined ? undefined : await reportPathKind(options.report);
   const source = await deps.openSource(options.image, run);
+  // A name that cannot be derived, or a push with nowhere to go, fails before any work.
+  checkPublishTarget(source, options);
   const reports =
     options.report === undefined
       ? []

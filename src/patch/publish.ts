@@ -78,6 +78,23 @@ export function resolvePublishTarget(
 }
 
 /**
+ * Checks that a run can be published: a target name can be derived, and `push` has a registry
+ * to go to. Throws a `CopaError` with code `USAGE` otherwise.
+ */
+export function checkPublishTarget(
+  source: Pick<PatchSource, 'reference' | 'layout'>,
+  options: Pick<PatchImageOptions, 'tag' | 'tagSuffix' | 'push'>,
+): PublishTarget {
+  const target = resolvePublishTarget(source, options);
+  if (options.push && target.kind !== 'registry') {
+    throw new CopaError('USAGE', 'pushing an image read from a layout: no registry named', {
+      hint: 'Give --tag as a full reference, such as "127.0.0.1:5000/app:1.2-patched".',
+    });
+  }
+  return target;
+}
+
+/**
  * Publishes the result. With `push`: to the target registry, every blob and manifest first
  * (blobs mounted from the source repository or skipped when present), the tag last. Otherwise
  * into the OCI layout `ociDir` (default `./copa-oci`), returning the command that copies it to
@@ -89,13 +106,8 @@ export async function publish(
   client: RegistryClient,
 ): Promise<PublishResult> {
   const { options } = request;
-  const target = resolvePublishTarget(request.source, options);
-  if (options.push) {
-    if (target.kind !== 'registry') {
-      throw new CopaError('USAGE', 'pushing an image read from a layout: no registry named', {
-        hint: 'Give --tag as a full reference, such as "127.0.0.1:5000/app:1.2-patched".',
-      });
-    }
+  const target = checkPublishTarget(request.source, options);
+  if (target.kind === 'registry' && options.push) {
     return pushResult(request, target.reference, run, client);
   }
   return writeResultLayout(request, target, run);
