@@ -25,7 +25,8 @@ export function parentPrefixes(path: string): string[] {
   return out;
 }
 
-type Resolution = { readonly path: string } | { readonly missing: string };
+/** A resolved path, or the first unknown component with the rest of the path after it. */
+type Resolution = { readonly path: string } | { readonly missing: string; readonly rest: string };
 
 /** See the module comment. Not safe for concurrent `load` calls. */
 export class TreeView {
@@ -71,7 +72,7 @@ export class TreeView {
         if (out.has(p)) continue;
         const r = this.#resolveParents(p);
         if ('path' in r) out.set(p, r.path);
-        else missing.add(r.missing);
+        else missing.add(r.rest === '' ? r.missing : `${r.missing}/${r.rest}`);
       }
       if (missing.size === 0) return out;
       await this.load([...missing].flatMap((m) => [...parentPrefixes(m), m]));
@@ -112,7 +113,9 @@ export class TreeView {
         continue;
       }
       const candidate = [...done, part].join('/');
-      if (!this.#known.has(candidate) && !lenient) return { missing: candidate };
+      if (!this.#known.has(candidate) && !lenient) {
+        return { missing: candidate, rest: todo.filter((t) => t !== '' && t !== '.').join('/') };
+      }
       const file = this.#known.get(candidate);
       if (
         file?.type === 'symlink' &&
