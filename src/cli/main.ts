@@ -15,6 +15,12 @@ const onSignal = () => {
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 
+// A reader that goes away (`copa report x | head`) is not an error of copa's.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(process.exitCode ?? 0);
+});
+
 const code = await run(process.argv.slice(2), { ...processIo(), signal: controller.signal });
 process.exitCode = code;
 if (code !== 0) {
