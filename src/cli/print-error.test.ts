@@ -40,11 +40,11 @@ describe('describeError()', () => {
 describe('printError()', () => {
   it('prints error and hint lines only', () => {
     const err = new CopaError('OS_UNSUPPORTED', 'reading report "r.json": os "plan9" is unknown', {
-      hint: 'patch a Debian or Ubuntu image',
+      hint: 'Patch a Debian or Ubuntu image.',
     });
     assert.deepEqual(printed(err), [
       'error: reading report "r.json": os "plan9" is unknown',
-      'hint: patch a Debian or Ubuntu image',
+      'hint: Patch a Debian or Ubuntu image.',
     ]);
   });
 

@@ -47,8 +47,8 @@ export function describeError(err: unknown): string {
 
 function internalHint(): string {
   return (
-    'this is a bug in copa; please open an issue with the command you ran, this output ' +
-    `(rerun with --debug for the stack) and these versions: ${versionReport()}`
+    'This is a bug in copa. Please open an issue with the command you ran, this output ' +
+    `(run again with --debug for the stack) and these versions: ${versionReport()}.`
   );
 }
 

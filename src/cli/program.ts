@@ -67,7 +67,7 @@ export function createProgram(io: CliIo, handlers: CommandHandlers): Program {
     .action(() => {
       throw usageError(
         'running "copa generate": not supported by copa yet',
-        'run "copa patch" and build on the patched image',
+        'Run "copa patch" and build on the patched image.',
       );
     });
 

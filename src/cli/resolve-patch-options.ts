@@ -59,7 +59,7 @@ const loaders: readonly ImageLoader[] = ['docker', 'podman'];
 const compressions: readonly Compression[] = ['uncompressed', 'gzip', 'zstd'];
 const scannerPattern = /^[a-zA-Z0-9][a-zA-Z0-9_-]*$/;
 const tagPattern = /^[\w][\w.-]{0,127}$/;
-const unsupportedHint = 'remove the flag; copa patches without it';
+const unsupportedHint = 'Remove the flag: copa patches OS packages without it.';
 
 /**
  * Checks the flags of `copa patch` and fills in Copa's defaults. Throws a `USAGE` CopaError that
@@ -111,7 +111,7 @@ function rejectUnsupported(flags: PatchFlags): void {
   if (flags.config !== undefined) {
     throw usageError(
       'reading --config: bulk patching is not supported by copa yet',
-      'run "copa patch -i <image> ..." once per image instead',
+      'Run "copa patch -i <image> ..." once per image instead.',
     );
   }
   if (flags.toolchainPatchLevel !== undefined) {
@@ -122,7 +122,7 @@ function rejectUnsupported(flags: PatchFlags): void {
   if (flags.exitOnEol === true) {
     throw usageError(
       'reading --exit-on-eol: the end-of-life check is not supported by copa yet',
-      'remove the flag, and check the distribution release of the image separately',
+      'Remove the flag, and check the distribution release of the image separately.',
     );
   }
   if (flags.goVcsUrl !== undefined) {
@@ -149,7 +149,7 @@ function checkPackageTypes(text: string | undefined): void {
     if (checked === 'library') {
       throw usageError(
         'reading --pkg-types: library (language package) patching is not supported by copa yet',
-        'pass --pkg-types os, or leave the flag out',
+        'Pass --pkg-types os, or leave the flag out.',
       );
     }
   }
@@ -173,13 +173,13 @@ function requireImage(flags: PatchFlags): string {
   if (image === undefined) {
     throw usageError(
       'reading flags: --image is required',
-      'pass the image to patch, for example -i docker.io/library/nginx:1.25',
+      'Pass the image to patch, for example -i docker.io/library/nginx:1.25.',
     );
   }
   if (/\s/.test(image))
     throw usageError(
       `reading --image: "${image}" contains white space`,
-      'pass one image reference',
+      'Pass one image reference.',
     );
   return image;
 }
@@ -197,21 +197,21 @@ function checkTag(text: string | undefined, image: string): string | undefined {
     if (!image.startsWith('oci:') && !hasTag(image)) {
       throw usageError(
         `reading --image: no tag found in image reference "${image}"`,
-        'pass --tag with the tag (or full reference) the patched image should get',
+        'Pass --tag with the tag (or full reference) the patched image should get.',
       );
     }
     return undefined;
   }
   if (tag.includes(':') || tag.includes('@')) {
     if (!hasTag(tag)) {
-      throw usageError(`reading --tag: no tag found in reference "${tag}"`, 'end it with :<tag>');
+      throw usageError(`reading --tag: no tag found in reference "${tag}"`, 'End it with :<tag>.');
     }
     return tag;
   }
   if (!tagPattern.test(tag)) {
     throw usageError(
       `reading --tag: "${tag}" is not a valid tag`,
-      'a tag has up to 128 letters, digits, "_", "." and "-", or pass a full reference repo:tag',
+      'A tag has up to 128 letters, digits, "_", "." and "-", or pass a full reference repo:tag.',
     );
   }
   return tag;
@@ -222,7 +222,7 @@ function checkTagSuffix(text: string | undefined): string {
   if (!/^[\w.-]+$/.test(suffix)) {
     throw usageError(
       `reading --tag-suffix: "${suffix}" cannot be part of a tag`,
-      'use letters, digits, "_", "." and "-"',
+      'Use letters, digits, "_", "." and "-".',
     );
   }
   return suffix;
@@ -236,7 +236,7 @@ function parsePlatforms(values: readonly string[]): Platform[] {
     if (typeof parsed === 'string') {
       throw usageError(
         `reading --platform: "${text}": ${parsed}`,
-        'pass os/arch[/variant], for example --platform linux/amd64,linux/arm/v7',
+        'Pass os/arch[/variant], for example --platform linux/amd64,linux/arm/v7.',
       );
     }
     platforms.set(formatPlatform(parsed), parsed);
@@ -248,7 +248,7 @@ function checkScanner(scanner: string): string {
   if (!scannerPattern.test(scanner)) {
     throw usageError(
       `reading --scanner: "${scanner}" is not a scanner name`,
-      'pass trivy, native, or the name of a plugin (copa-<name> on PATH)',
+      'Pass trivy, grype, native, or the name of a plugin (copa-<name> on PATH).',
     );
   }
   return scanner;
@@ -259,7 +259,7 @@ function parseTimeout(text: string): number {
   if (ms === undefined || ms <= 0) {
     throw usageError(
       `reading --timeout: "${text}" is not a positive duration`,
-      'pass a duration such as 90s, 5m, 1h30m or 300ms',
+      'Pass a duration such as 90s, 5m, 1h30m or 300ms.',
     );
   }
   return ms;
@@ -269,7 +269,7 @@ function parseCompression(text: string | undefined, push: boolean): Compression 
   if (text === 'estargz') {
     throw usageError(
       'reading --compression: estargz is not supported by copa yet',
-      `pass one of ${compressions.join(', ')}`,
+      `Pass one of ${compressions.join(', ')}.`,
     );
   }
   return optionalOneOf('--compression', text, compressions) ?? (push ? 'gzip' : 'uncompressed');
@@ -290,7 +290,7 @@ function checkUrl(flag: string, text: string | undefined): string | undefined {
   if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
     throw usageError(
       `reading ${flag}: "${value}" is not an http(s) URL`,
-      'pass an http:// or https:// URL',
+      'Pass an http:// or https:// URL.',
     );
   }
   return value;
@@ -300,7 +300,7 @@ function oneOf<T extends string>(flag: string, value: string, accepted: readonly
   if ((accepted as readonly string[]).includes(value)) return value as T;
   throw usageError(
     `reading ${flag}: "${value}" is not one of ${accepted.join(', ')}`,
-    `pass ${flag} ${accepted.join('|')}`,
+    `Pass ${flag} ${accepted.join('|')}.`,
   );
 }
 

@@ -111,7 +111,7 @@ function fail(err: unknown, context: FailContext): number {
 function checkHelpTopic(topic: string | undefined, program: Command): void {
   if (topic === undefined || program.commands.some((c) => c.name() === topic)) return;
   throw new CopaError('USAGE', `unknown command "${topic}"`, {
-    hint: 'run "copa help" to see the commands',
+    hint: 'Run "copa help" to see the commands.',
   });
 }
 
@@ -133,7 +133,7 @@ function fromCommanderError(err: CommanderError, args: readonly string[]): CopaE
   const command = ['patch', 'report'].find((name) => args.includes(name));
   const help = command === undefined ? 'copa help' : `copa help ${command}`;
   return new CopaError('USAGE', message, {
-    hint: `run "${help}" to see the commands, flags and accepted values`,
+    hint: `Run "${help}" to see the commands, flags and accepted values.`,
   });
 }
 

@@ -42,7 +42,7 @@ describe('bin/copa.js', () => {
     assert.equal(result.stdout, '');
     assert.deepEqual(result.stderr.trimEnd().split('\n'), [
       'error: unknown option "--no-such-flag"',
-      'hint: run "copa help patch" to see the commands, flags and accepted values',
+      'hint: Run "copa help patch" to see the commands, flags and accepted values.',
     ]);
   });
 
@@ -90,6 +90,6 @@ describe('bin/copa.js stopping a run', () => {
     const result = await copa('patch', '-i', `127.0.0.1:${port}/app:1`, '--timeout', '300ms');
     assert.equal(result.code, 1, result.stderr);
     assert.match(result.stderr, /timed out after 300ms/);
-    assert.match(result.stderr, /^hint: pass a longer --timeout/m);
+    assert.match(result.stderr, /^hint: Pass a longer --timeout/m);
   });
 });

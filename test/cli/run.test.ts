@@ -377,13 +377,13 @@ describe('copa patch failures', () => {
   it('prints error and hint, without a stack, and exits 1', async () => {
     const { code, io } = await runCli(['patch', '-i', 'a:1'], async () => {
       throw new CopaError('REGISTRY_UNAUTHORIZED', 'pulling "a:1": 401 unauthorized', {
-        hint: 'log in with "docker login" first',
+        hint: 'Log in with "docker login" first.',
       });
     });
     assert.equal(code, 1);
     assert.deepEqual(io.stderr.lines(), [
       'error: pulling "a:1": 401 unauthorized',
-      'hint: log in with "docker login" first',
+      'hint: Log in with "docker login" first.',
     ]);
     assert.equal(io.stdout.text, '');
   });
@@ -470,7 +470,7 @@ describe('copa patch failures', () => {
     assert.ok(aborted instanceof CopaError && aborted.code === 'TIMEOUT');
     assert.deepEqual(io.stderr.lines(), [
       'error: patching "a:1": timed out after 100ms',
-      'hint: pass a longer --timeout, for example --timeout 30m',
+      'hint: Pass a longer --timeout, for example --timeout 30m.',
     ]);
   });
 });

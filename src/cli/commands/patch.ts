@@ -92,7 +92,7 @@ function abortAfter(controller: AbortController, options: PatchCommandOptions): 
       'TIMEOUT',
       `patching "${options.image}": timed out after ${limit}`,
       {
-        hint: 'pass a longer --timeout, for example --timeout 30m',
+        hint: 'Pass a longer --timeout, for example --timeout 30m.',
       },
     );
     controller.abort(reason);
