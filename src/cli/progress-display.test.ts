@@ -100,6 +100,15 @@ describe('createProgressDisplay()', () => {
     assert.ok(text.endsWith('after the bars\n'), 'lines go straight out once the bars are gone');
   });
 
+  it('draws at most twelve bars and still reports every transfer', () => {
+    const { stream, shown } = display('tty', { isTTY: true });
+    for (let i = 0; i < 20; i++) shown.start(`t${i}`, `layer ${i}`, 100);
+    for (let i = 0; i < 20; i++) shown.update(`t${i}`, 100);
+    for (let i = 0; i < 20; i++) shown.done(`t${i}`, 'done');
+    for (let i = 0; i < 20; i++) assert.match(stream.text, new RegExp(`layer ${i}: done`));
+    assert.doesNotMatch(stream.text, /layer 12 +/, 'no bar for the thirteenth transfer');
+  });
+
   it('prints the lines logged before stop even when no redraw came', () => {
     const { stream, shown } = display('tty', { isTTY: true });
     shown.start('a', 'pulling', 100);

@@ -29,6 +29,9 @@ export interface ProgressDisplayOptions {
   readonly debug?: boolean;
 }
 
+/** The most bars drawn at once. */
+const maxBars = 12;
+
 interface Transfer {
   readonly label: string;
   readonly startedMs: number;
@@ -99,6 +102,8 @@ class BarDisplay extends LineDisplay {
   override start(id: string, label: string, totalBytes?: number): void {
     super.start(id, label);
     const transfer = this.transfers.get(id) as Transfer;
+    // Past a screenful, a transfer gets only its final line, so the bars never scroll.
+    if (this.barCount() >= maxBars) return;
     transfer.bar = this.multiBar().create(totalBytes ?? 0, 0, { label });
   }
 
@@ -127,6 +132,10 @@ class BarDisplay extends LineDisplay {
     // A redraw flushes the lines logged since the last one; stop alone would drop them.
     bars.update();
     bars.stop();
+  }
+
+  private barCount(): number {
+    return [...this.transfers.values()].filter((t) => t.bar !== undefined).length;
   }
 
   private multiBar(): cliProgress.MultiBar {
