@@ -82,7 +82,7 @@ export interface AptRepositoryOptions {
   readonly architectures?: readonly string[];
   /** `good` (default), `none` (no signature files) or `wrong-key` (signed by another key). */
   readonly sign?: 'good' | 'none' | 'wrong-key';
-  /** Index files written per architecture (default `['xz', 'gz']`). */
+  /** Index files per architecture (default all three). apt needs the plain `Packages`. */
   readonly indexCompression?: readonly ('xz' | 'gz' | 'none')[];
   /** Write `InRelease` (default true) and `Release.gpg` (default true). */
   readonly inRelease?: boolean;
@@ -141,6 +141,8 @@ export async function startAptRepository(
   options: AptRepositoryOptions = {},
 ): Promise<AptRepository> {
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'copa-apt-'));
+  // apt reads keyrings as its unprivileged `_apt` user: the keyring files must be readable.
+  await fs.chmod(work, 0o755);
   const root = path.join(work, 'repo');
   await fs.mkdir(root, { recursive: true });
   const gpg = await createSigner(path.join(work, 'gnupg'), options);
@@ -415,7 +417,7 @@ class RepositoryBuilder {
 
   private async writeIndex(dir: string, text: string): Promise<void> {
     await fs.mkdir(dir, { recursive: true });
-    const kinds = this.options.indexCompression ?? ['xz', 'gz'];
+    const kinds = this.options.indexCompression ?? ['xz', 'gz', 'none'];
     const plain = path.join(dir, 'Packages');
     await fs.writeFile(plain, text);
     if (kinds.includes('gz')) await fs.writeFile(`${plain}.gz`, gzipSync(text));

@@ -98,10 +98,16 @@ async function requireGoodSignature(
     try {
       if ((await s.verified) === true) return;
     } catch (err) {
-      reasons.push(`key "${s.keyID.toHex().toUpperCase()}": ${(err as Error).message}`);
+      const key = s.keyID.toHex().toUpperCase();
+      const message = (err as Error).message;
+      reasons.push(
+        /could not find signing key/i.test(message)
+          ? `signed by key "${key}", which is not trusted`
+          : `the signature by key "${key}" is bad: ${message}`,
+      );
     }
   }
-  throw unverified(url, `no good signature by a trusted key (${reasons.join('; ')})`);
+  throw unverified(url, reasons.join('; '));
 }
 
 /** Parses verified Release text. Throws `REPOSITORY_UNVERIFIED` when it has no SHA256 list. */
