@@ -55,10 +55,8 @@ async function main(): Promise<void> {
       platforms: parsePlatforms(values['report-platforms']),
     });
     for (const f of files) {
-      const names = f.updates.map((u) => `${u.name} ${u.version} -> ${u.fixedVersion}`);
-      log(
-        `wrote "${f.path}": ${names.length} updates${names.length ? `: ${names.join(', ')}` : ''}`,
-      );
+      const names = f.updates.map((u) => u.name).join(', ');
+      log(`wrote "${f.path}": ${f.updates.length} pending security updates (${names})`);
     }
   }
   console.log(JSON.stringify(layout, null, 2));
