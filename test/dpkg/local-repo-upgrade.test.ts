@@ -224,17 +224,25 @@ async function tempDir(): Promise<string> {
   return dir;
 }
 
-async function patched(): Promise<{ root: string; patch: PackagePatch }> {
+async function patched(): Promise<{ root: string; patch: PackagePatch; passes: number }> {
   const root = await copyRootfs(base);
   scratch.push(root);
+  const files = createRootfsTree(root);
+  let passes = 0;
+  const tree = {
+    readFiles: (select: (path: string) => boolean) => {
+      passes += 1;
+      return files.readFiles(select);
+    },
+  };
   const patch = await patchDpkg({
-    tree: createRootfsTree(root),
+    tree,
     request: { kind: 'packages', packages: requested },
     cacheDir: await tempDir(),
     workDir: await tempDir(),
   });
   await applyEntries(root, patch.entries);
-  return { root, patch };
+  return { root, patch, passes };
 }
 
 async function upgradedByApt(): Promise<string> {
@@ -276,7 +284,7 @@ const entry = (patch: PackagePatch, path: string): LayerEntry | undefined =>
   patch.entries.find((e) => e.path === path);
 
 describe('patchDpkg() with a local repository', () => {
-  let ours: { root: string; patch: PackagePatch };
+  let ours: { root: string; patch: PackagePatch; passes: number };
   let apts: string;
   before(async () => {
     ours = await patched();
@@ -299,6 +307,10 @@ describe('patchDpkg() with a local repository', () => {
       ]);
       assert.ok(a.equals(b), `info/${name} differs`);
     }
+  });
+
+  it('reads the image in few passes', () => {
+    assert.ok(ours.passes <= 5, `${ours.passes} passes over the layers`);
   });
 
   it('leaves every file as apt-get does', async () => {

@@ -13,6 +13,7 @@ import type { LayerEntry } from '../../layer/types.js';
 import { silentLogger, type Logger } from '../../log.js';
 import type { FileTree, PackagePatch, PackagePatchOptions, UpdatedPackage } from '../types.js';
 import {
+  aptConfigPaths,
   openRepositories,
   readAptConfig,
   type AptRepositories,
@@ -44,7 +45,7 @@ import type { PreparedPackage } from './prepared-package.js';
 import { resolveUpgrade } from './resolve.js';
 import { infoKey, parseConffiles } from './status-database.js';
 import { parentPrefixes, toTreePath, TreeView } from './tree-view.js';
-import { unpackPackages, type InstallRules } from './unpack-packages.js';
+import { oldFileList, unpackPackages, type InstallRules } from './unpack-packages.js';
 import { fieldValue } from './control.js';
 import { parseConffilesMember } from './conffiles.js';
 
@@ -125,7 +126,7 @@ function missingDatabase(): CopaError {
 export async function patchDpkg(options: DpkgPatchOptions): Promise<PackagePatch> {
   const logger = options.logger ?? silentLogger;
   const view = new TreeView(options.tree);
-  await view.load(OS_RELEASE, isDatabasePath);
+  await view.load(OS_RELEASE, (p) => isDatabasePath(p) || isListFile(p) || aptConfigPaths(p));
   const db = parseDpkgDatabase(new Map([...view.files(isDatabasePath)].map((f) => [f.path, f])));
   if (db === undefined) throw missingDatabase();
   const arch = options.arch ?? nativeArchitecture(db);
@@ -190,7 +191,14 @@ async function openImageRepositories(
   options: DpkgPatchOptions,
 ): Promise<AptRepositories> {
   const osRelease = parseOsRelease(OS_RELEASE.map((p) => text(view.get(p))).find(Boolean));
-  const config = await readAptConfig(options.tree, { osRelease });
+  // The first pass read the files readAptConfig selects first; serve those from the view.
+  const tree: FileTree = {
+    readFiles: async (select) =>
+      select === aptConfigPaths
+        ? new Map([...view.files(aptConfigPaths)].map((f) => [f.path, f]))
+        : options.tree.readFiles(select),
+  };
+  const config = await readAptConfig(tree, { osRelease });
   const foreign = text(view.get(`${ADMIN_DIR}/arch`))
     ?.split('\n')
     .map((l) => l.trim())
@@ -247,15 +255,25 @@ async function loadUnpackInputs(
     for (const c of parseConffiles(old ? fieldValue(old.stanza, 'Conffiles') : undefined)) {
       paths.add(toTreePath(c.path));
     }
+    if (pkg.old === undefined) continue;
+    const list = oldFileList(view, db, { key: infoKey(pkg.old.entry), ...pkg.old }) ?? [];
+    for (const p of list) for (const prefix of parentPrefixes(toTreePath(p))) paths.add(prefix);
   }
   await view.load(paths, (p) => {
     if (p.startsWith('etc/dpkg/dpkg.cfg.d/')) return true;
     if (db.layout !== 'status' || !p.startsWith(`${INFO}/`)) return false;
     const name = p.slice(INFO.length + 1);
-    if (name.endsWith('.list')) return true;
+    if (name.endsWith('.list')) return false;
     const dot = name.lastIndexOf('.');
     return dot > 0 && oldKeys.has(name.slice(0, dot));
   });
+}
+
+/** `info/*.list`: read with the database, as every package's file list decides ownership. */
+function isListFile(path: string): boolean {
+  return (
+    path.startsWith(`${INFO}/`) && path.endsWith('.list') && !path.includes('/', INFO.length + 1)
+  );
 }
 
 function controlString(pkg: PreparedPackage, name: string): string | undefined {

@@ -127,7 +127,10 @@ export async function unpackPackages(options: UnpackOptions): Promise<UnpackResu
     for (const p of oldLists.get(pkg) ?? []) leaves.add(canon(p, pkg.name));
   }
   for (const r of rules.overrides.keys()) leaves.add(toTreePath(r));
-  await view.load([...leaves].filter((p) => p !== ''));
+  await view.load(
+    [...leaves].filter((p) => p !== ''),
+    removalCandidates(packages, oldLists, canon),
+  );
 
   const state = new UnpackState(view, rules);
   const unpacked: UnpackedPackage[] = [];
@@ -151,7 +154,7 @@ export async function unpackPackages(options: UnpackOptions): Promise<UnpackResu
       removals.consider(canon(p, pkg.name));
     }
   }
-  await removals.finish();
+  removals.finish();
   state.addExcludedParents();
 
   const rewrittenLists = new Map<string, string[]>();
@@ -182,6 +185,7 @@ async function findDisappeared(
   db: DpkgDatabase,
   lists: ReadonlyMap<string, readonly string[]>,
 ): Promise<Set<string>> {
+  if (lists.size === 0) return new Set();
   const remaining = [...lists.values()].flat().filter((p) => p !== '/.');
   await view.load(
     remaining.map((p) => view.canonicalKnown(toTreePath(p))),
@@ -200,6 +204,42 @@ async function findDisappeared(
     if (!keep && onlyDirs) out.add(key);
   }
   return out;
+}
+
+/**
+ * Selects what removing old files needs to see, so that it is read in the same pass as the
+ * leaves: everything below paths the old versions listed and the new ones do not, and compiled
+ * Python files next to replaced or removed modules.
+ */
+function removalCandidates(
+  packages: readonly PreparedPackage[],
+  oldLists: ReadonlyMap<PreparedPackage, string[]>,
+  canon: (path: string, pkgName: string) => string,
+): (path: string) => boolean {
+  const kept = new Set<string>();
+  const pycDirs = new Set<string>();
+  const addPy = (path: string): void => {
+    if (path.endsWith('.py')) pycDirs.add(`${posix.dirname(path)}/__pycache__`);
+  };
+  for (const pkg of packages) {
+    for (const m of pkg.members) {
+      const path = canon(m.path, pkg.name);
+      kept.add(path);
+      addPy(path);
+    }
+  }
+  const dropped = new Set<string>();
+  for (const [pkg, list] of oldLists) {
+    for (const p of list) {
+      const path = canon(p, pkg.name);
+      addPy(path);
+      if (!kept.has(path)) dropped.add(path);
+    }
+  }
+  return (p) => {
+    if (p.endsWith('.pyc') && pycDirs.has(posix.dirname(p))) return true;
+    return parentPrefixes(p).some((a) => dropped.has(a));
+  };
 }
 
 function collectOtherOwners(
@@ -493,7 +533,8 @@ class RemovalPlanner {
     else this.#files.add(path);
   }
 
-  async finish(): Promise<void> {
+  /** Decides, from what the view already holds (see `removalCandidates`). */
+  finish(): void {
     const pyc = new Map<string, string[]>();
     for (const f of this.#files) {
       if (!f.endsWith('.py')) continue;
@@ -506,7 +547,6 @@ class RemovalPlanner {
       pyc.set(dir, [...(pyc.get(dir) ?? []), `${posix.basename(entry, '.py')}.`]);
     }
     const dirs = [...this.#dirs];
-    const under = (p: string): boolean => dirs.some((d) => p.startsWith(`${d}/`));
     const isPyc = (p: string): boolean => {
       const stems = pyc.get(posix.dirname(p));
       return (
@@ -515,7 +555,6 @@ class RemovalPlanner {
         stems.some((s) => posix.basename(p).startsWith(s))
       );
     };
-    if (dirs.length > 0 || pyc.size > 0) await this.#view.load([], (p) => under(p) || isPyc(p));
     for (const f of this.#files) this.#state.whiteouts.add(f);
     for (const file of this.#view.files(isPyc)) this.#state.whiteouts.add(file.path);
     for (const dir of dirs.sort((a, b) => b.length - a.length)) {
