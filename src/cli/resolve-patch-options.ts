@@ -136,7 +136,8 @@ function rejectUnsupported(flags: PatchFlags): void {
   ] as const);
   if (level !== 'patch') {
     throw usageError(
-      `reading --library-patch-level: "${level}" needs library patching, which is not supported by copa yet`,
+      `reading --library-patch-level: "${level}" needs library patching, ` +
+        'which is not supported by copa yet',
       unsupportedHint,
     );
   }

@@ -10,5 +10,6 @@ export function copaVersion(): string {
 
 /** The versions a bug report needs: `copa 0.1.0, node v20.19.0, linux 6.1.0 x64`. */
 export function versionReport(): string {
-  return `copa ${copaVersion()}, node ${process.version}, ${process.platform} ${release()} ${process.arch}`;
+  const os = `${process.platform} ${release()} ${process.arch}`;
+  return `copa ${copaVersion()}, node ${process.version}, ${os}`;
 }

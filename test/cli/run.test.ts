@@ -114,6 +114,13 @@ describe('copa --version and help', () => {
     }
   });
 
+  it('"copa --debug" without a command prints the help on stderr and exits 2', async () => {
+    const { code, io } = await runCli(['--debug']);
+    assert.equal(code, 2);
+    assert.match(io.stderr.text, /^Usage: copa/);
+    assert.equal(io.stdout.text, '');
+  });
+
   it('"copa help report" describes the report command', async () => {
     const { code, io } = await runCli(['help', 'report']);
     assert.equal(code, 0);
