@@ -123,3 +123,29 @@ test('RSA keys verify like ed25519 keys', async (t) => {
   t.after(() => repos.close());
   assert.equal(repos.candidate('hello')?.version, '1.0-1');
 });
+
+test('a damaged .deb in the cache is downloaded again', async (t) => {
+  const repo = await startAptRepository({ packages });
+  t.after(() => repo.stop());
+  const dirs = await scratch();
+  t.after(() => dirs.cleanup());
+  const repos = await openRepositories(await imageConfig(repo), {
+    arch: 'amd64',
+    env: {},
+    ...dirs,
+  });
+  t.after(() => repos.close());
+  const hello = repos.candidate('hello')!;
+  const deb = await repos.download(hello);
+  await fs.writeFile(deb, Buffer.alloc(hello.sizeBytes, 0x41));
+  const again = await openRepositories(await imageConfig(repo), {
+    arch: 'amd64',
+    env: {},
+    ...dirs,
+  });
+  t.after(() => again.close());
+  const before = repo.requests.length;
+  assert.equal(await again.download(again.candidate('hello')!), deb);
+  assert.equal(repo.requests.slice(before).filter((r) => r.path.endsWith('.deb')).length, 1);
+  assert.notDeepEqual(await fs.readFile(deb), Buffer.alloc(hello.sizeBytes, 0x41));
+});

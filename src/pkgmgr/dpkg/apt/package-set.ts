@@ -2,8 +2,11 @@
  * The packages of all opened sources, looked up by name and by virtual package, with apt's
  * candidate choice and cached, verified downloads.
  */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 
 import { compareDebianVersions } from '../version.js';
 import type { HttpClient } from './http-client.js';
@@ -109,9 +112,8 @@ export class PackageSet implements AptRepositories {
 
   private async fetchDeb(record: PackageRecord, signal: AbortSignal | undefined): Promise<string> {
     const dest = path.join(this.debDir, `${record.sha256}.deb`);
-    const stat = await fs.stat(dest).catch(() => undefined);
-    // Files get their name only after their hash was checked, so the name vouches for them.
-    if (stat?.size === record.sizeBytes) return dest;
+    // A cached file is hashed again: cheap next to unpacking it, and it catches a damaged cache.
+    if (await hasDigest(dest, record)) return dest;
     const url = `${record.origin.uri}/${record.filename.replace(/^\/+/, '')}`;
     await this.http.download(url, dest, {
       sha256: record.sha256,
@@ -124,6 +126,14 @@ export class PackageSet implements AptRepositories {
   close(): Promise<void> {
     return this.http.close();
   }
+}
+
+async function hasDigest(file: string, record: PackageRecord): Promise<boolean> {
+  const stat = await fs.stat(file).catch(() => undefined);
+  if (stat?.size !== record.sizeBytes) return false;
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(file), hash);
+  return hash.digest('hex') === record.sha256;
 }
 
 /** apt's order without pins: the higher origin priority, then the higher version. */
