@@ -2,12 +2,11 @@
  * Opening the repositories of an image: plan the sources, verify each suite's Release file
  * and read its indexes, all through the on-disk cache.
  */
-import { silentLogger } from '../../../log.js';
 import type { Key } from 'openpgp';
 
 import { isCopaError } from '../../../errors.js';
-import { HttpClient } from './http-client.js';
-import { redact } from './http-client.js';
+import { silentLogger } from '../../../log.js';
+import { HttpClient, redact } from './http-client.js';
 import { loadKeys } from './keyring.js';
 import { classifyArchive, loadUserMirrors, readHostArchives } from './mirrors.js';
 import { openSource, distUrl, type OpenedSource } from './open-source.js';

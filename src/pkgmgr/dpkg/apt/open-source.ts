@@ -9,8 +9,7 @@ import type { Key } from 'openpgp';
 
 import { CopaError, isCopaError } from '../../../errors.js';
 import type { Logger } from '../../../log.js';
-import type { HttpClient } from './http-client.js';
-import { redact } from './http-client.js';
+import { redact, type HttpClient } from './http-client.js';
 import type { LoadedKeys } from './keyring.js';
 import { readPackagesIndex, type IndexCompression } from './packages-index.js';
 import type { PlannedSource } from './plan-sources.js';
@@ -197,11 +196,11 @@ async function openIndex(
   const found = findIndex(target);
   if (found === undefined) {
     const listed = (target.release.fields.get('architectures') ?? '').split(/\s+/);
-    const log = listed.includes(target.arch) ? ctx.logger.warn : ctx.logger.debug;
-    log(
+    const line =
       `no Packages index for "${target.arch}" in "${redact(target.dist)}" ` +
-        `component "${target.component}"`,
-    );
+      `component "${target.component}"`;
+    if (listed.includes(target.arch)) ctx.logger.warn(line);
+    else ctx.logger.debug(line);
     return [];
   }
   const { uri, suite, component } = target.origin;

@@ -11,7 +11,7 @@ import { createGunzip } from 'node:zlib';
 
 import type { Logger } from '../../../log.js';
 import { KEPT_FIELDS, toPackageRecord } from './package-record.js';
-import { writeAtomic } from './release-cache.js';
+import { writeAtomic } from './write-atomic.js';
 import type { PackageRecord, RepositoryOrigin } from './types.js';
 
 const lzma = createRequire(import.meta.url)('lzma-native') as {

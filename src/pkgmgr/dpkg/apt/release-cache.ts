@@ -3,14 +3,14 @@
  * age is used as is, an older one is revalidated with `If-None-Match` / `If-Modified-Since`.
  * Whatever comes from disk is verified again, like what comes from the network.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 
 import { CopaError } from '../../../errors.js';
 import type { Logger } from '../../../log.js';
-import type { HttpClient } from './http-client.js';
-import { redact } from './http-client.js';
+import { redact, type HttpClient } from './http-client.js';
+import { writeAtomic } from './write-atomic.js';
 
 /** Release files as fetched, before verification. */
 export type ReleaseFiles =
@@ -166,17 +166,4 @@ async function readCached(dir: string, kind: CacheMeta['kind']): Promise<Release
   }
   const release = await read('Release');
   return release && { kind, release, signature: await read('Release.gpg'), fromCache: true };
-}
-
-/** Writes a file through a temporary name and a rename, so readers never see half a file. */
-export async function writeAtomic(file: string, data: Uint8Array): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    await fs.writeFile(temp, data);
-    await fs.rename(temp, file);
-  } catch (err) {
-    await fs.rm(temp, { force: true });
-    throw err;
-  }
 }
