@@ -134,7 +134,11 @@ export interface PackageRecord {
   /** Lower-case hex SHA-256 of the `.deb`. */
   readonly sha256: string;
   readonly origin: RepositoryOrigin;
-  /** The raw value of a field of the stanza (case-insensitive name), for fields not above. */
+  /**
+   * The raw value of a stanza field by case-insensitive name. Only the fields the properties
+   * above come from are kept, plus `Suggests`, `Enhances` and `Built-Using`; others give
+   * `undefined`.
+   */
   field(name: string): string | undefined;
 }
 
