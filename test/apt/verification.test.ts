@@ -118,6 +118,16 @@ test('an expired Release gives REPOSITORY_UNVERIFIED unless the check is off', a
   assert.equal(repos.candidate('hello')?.version, '1.0-1');
 });
 
+test('an expired Release of a snapshot archive is accepted', async (t) => {
+  const past = new Date(Date.now() - 86_400_000).toUTCString();
+  const repos = await open(t, {
+    pathPrefix: '/archive/debian/20250520T000000Z',
+    releaseFields: { stable: { 'Valid-Until': past } },
+  });
+  t.after(() => repos.close());
+  assert.equal(repos.candidate('hello')?.version, '1.0-1');
+});
+
 test('RSA keys verify like ed25519 keys', async (t) => {
   const repos = await open(t, { keyAlgorithm: 'rsa2048' });
   t.after(() => repos.close());
