@@ -21,11 +21,15 @@ for tool in docker-registry skopeo curl dpkg-deb gzip /usr/bin/time; do
   command -v "$tool" >/dev/null || { echo "error: $tool is needed (scripts/test.sh installs it)" >&2; exit 1; }
 done
 
-work=$(mktemp -d /tmp/copa-bench.XXXXXX)
+work=$(mktemp -d /tmp/patch-bench.XXXXXX)
 pids=()
 cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  for pid in "${pids[@]}"; do
+    kill "$pid" 2>/dev/null || continue
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+  done
+  # dockerd leaves its network namespace mounted under its exec root.
+  umount "$work/docker/exec/netns/default" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -71,14 +75,15 @@ floor_platform() {
   local arch=$1 report=$2 dir="$work/floor-$1"
   mkdir -p "$dir/debs" "$dir/root"
   node -e '
-    const r = require(process.argv[1]);
-    for (const v of r.Results?.[0]?.Vulnerabilities ?? []) console.log(v.PkgName, v.FixedVersion);
-  ' "$report" | while read -r name version; do
-    awk -v RS='' -v n="$name" -v v="$version" '
-      $0 ~ "(^|\n)Package: " n "\n" && $0 ~ "\nVersion: " v "(\n|$)" {
-        match($0, /\nFilename: [^\n]+/); print substr($0, RSTART + 11, RLENGTH - 11); exit
-      }' "$cache/bookworm-security-$arch-Packages"
-  done | sort -u | while read -r file; do
+    const fs = require("fs");
+    const r = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
+    const want = new Set((r.Results?.[0]?.Vulnerabilities ?? []).map((v) => `${v.PkgName} ${v.FixedVersion}`));
+    for (const p of fs.readFileSync(process.argv[2], "utf8").split("\n\n")) {
+      const f = (k) => new RegExp(`^${k}: (.*)$`, "m").exec(p)?.[1];
+      if (want.has(`${f("Package")} ${f("Version")}`)) console.log(f("Filename"));
+    }
+  ' "$report" "$cache/bookworm-security-$arch-Packages" |
+    sort -u | while read -r file; do
     curl -fsS -o "$dir/debs/$(basename "$file")" "$security/$file"
   done
   for deb in "$dir"/debs/*.deb; do dpkg-deb -x "$deb" "$dir/root"; done
@@ -87,8 +92,10 @@ floor_platform() {
 echo "floor: download, unpack, gzip with system tools" >&2
 t0=$(now)
 floor_platform amd64 "$work/reports/linux-amd64.json" &
+f1=$!
 floor_platform arm64 "$work/reports/linux-arm64.json" &
-wait %1 %2
+f2=$!
+wait "$f1" "$f2"
 t1=$(now)
 floor=$(elapsed "$t0" "$t1")
 
@@ -108,13 +115,15 @@ if $with_docker && command -v dockerd >/dev/null && command -v docker >/dev/null
       local names
       names=$(node -e 'const r=require(process.argv[1]);console.log([...new Set((r.Results?.[0]?.Vulnerabilities??[]).map(v=>v.PkgName))].join(" "))' "$report")
       printf 'FROM %s/demo/debian:bookworm\nRUN apt-get update && apt-get install -y --only-upgrade %s && rm -rf /var/lib/apt/lists/*\n' \
-        "$host" "$names" | docker build -q --network host --platform "$platform" -t "bench:${platform//\//-}" - >/dev/null
+        "$host" "$names" | timeout 1200 docker build -q --network host --platform "$platform" -t "bench:${platform//\//-}" - >/dev/null
     }
     echo "docker build with apt-get install --only-upgrade" >&2
     t0=$(now)
     docker_build linux/amd64 "$work/reports/linux-amd64.json" &
+    d1=$!
     docker_build linux/arm64 "$work/reports/linux-arm64.json" &
-    if wait %1 %2; then t1=$(now); docker_time=$(elapsed "$t0" "$t1"); fi
+    d2=$!
+    if wait "$d1" && wait "$d2"; then t1=$(now); docker_time=$(elapsed "$t0" "$t1"); fi
   else
     echo "dockerd did not start here; skipping docker build" >&2
   fi
