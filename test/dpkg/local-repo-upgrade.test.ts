@@ -33,6 +33,13 @@ const v1: FakePackage[] = [
     },
   },
   { name: 'app', version: '1', files: { 'usr/bin/app-tool': '#!/bin/sh\necho 1\n' } },
+  {
+    name: 'cfgleft',
+    version: '1',
+    arch: 'all',
+    files: { 'etc/cfgleft.conf': 'c=1\n' },
+    conffiles: ['/etc/cfgleft.conf'],
+  },
   { name: 'lib-b', version: '1', arch: 'all', files: { 'usr/share/lib-b/v': '1\n' } },
   {
     name: 'client',
@@ -83,7 +90,7 @@ const v2: FakePackage[] = [
   {
     name: 'app',
     version: '2',
-    depends: 'newlib (>= 1)',
+    depends: 'newlib (>= 1), cfgleft',
     files: { 'usr/bin/app-tool': '#!/bin/sh\necho 2\n' },
   },
   { name: 'newlib', version: '1', arch: 'all', files: { 'usr/share/newlib/file': 'n\n' } },
@@ -185,6 +192,7 @@ async function installV1(root: string): Promise<void> {
     [
       'dpkg --add-architecture i386',
       'dpkg -i /tmp/v1/*.deb',
+      'dpkg -r cfgleft',
       'dpkg-divert --local --rename --divert /usr/share/client/v.local --add /usr/share/client/v',
       'dpkg-statoverride --update --add nobody nogroup 0640 /usr/share/lib-b/v',
     ].join(' && '),

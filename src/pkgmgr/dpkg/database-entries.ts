@@ -6,7 +6,13 @@ import type { LayerEntry } from '../../layer/types.js';
 import type { Logger } from '../../log.js';
 import { ADMIN_DIR, STATUS_D, STATUS_PATH, text, type DpkgDatabase } from './dpkg-database.js';
 import { controlText, type PreparedPackage } from './prepared-package.js';
-import { buildStatusStanza, formatStatus, infoKey, type StanzaText } from './status-database.js';
+import {
+  buildStatusStanza,
+  formatStatus,
+  infoKey,
+  isInstalled,
+  type StanzaText,
+} from './status-database.js';
 import type { TreeView } from './tree-view.js';
 import type { UnpackedPackage } from './unpack-packages.js';
 
@@ -122,9 +128,10 @@ function infoEntries(options: DatabaseEntriesOptions, u: UnpackedPackage, out: D
       content: { kind: 'bytes', bytes: member.bytes },
     });
   }
-  if (pkg.old === undefined) return;
-  const oldKey = infoKey(pkg.old.entry);
-  const stale = options.view.files((p) => isInfoFileOf(p, oldKey));
+  // Info files of the old version, or of a stanza left in `config-files` state, that the new
+  // version does not ship.
+  const keys = new Set([key, ...(pkg.old ? [infoKey(pkg.old.entry)] : [])]);
+  const stale = options.view.files((p) => [...keys].some((k) => isInfoFileOf(p, k)));
   for (const file of stale) if (!written.has(file.path)) out.whiteouts.push(file.path);
 }
 
@@ -133,9 +140,14 @@ function statusEntries(options: DatabaseEntriesOptions): LayerEntry[] {
   const replaced = new Map<string, UnpackedPackage>();
   for (const u of unpacked) if (u.pkg.old !== undefined) replaced.set(infoKey(u.pkg.old.entry), u);
   const stanzas: StanzaText[] = [];
+  // A new install replaces a stanza left in `config-files` or `not-installed` state.
+  const added = new Set(
+    unpacked.filter((u) => u.pkg.old === undefined).map((u) => `${u.pkg.name}:${u.pkg.arch}`),
+  );
   for (const { entry } of db.packages) {
     const key = infoKey(entry);
     if (replaced.has(key) || options.disappeared.has(key)) continue;
+    if (!isInstalled(entry) && added.has(`${entry.name}:${entry.arch}`)) continue;
     stanzas.push({ ...entry, text: entry.stanza.raw });
   }
   for (const u of unpacked) stanzas.push(newStanza(u));
@@ -160,6 +172,8 @@ function newStanza(u: UnpackedPackage): StanzaText {
   };
 }
 
+// TODO: remove files taken over by another package from the old owner's `status.d/*.md5sums`;
+// until then scanners list such a file under both packages.
 function statusDEntries(options: DatabaseEntriesOptions, u: UnpackedPackage, out: DatabaseEntries) {
   const { pkg } = u;
   const file = pkg.old?.statusFile ?? pkg.name;

@@ -173,6 +173,9 @@ export async function patchDpkg(options: DpkgPatchOptions): Promise<PackagePatch
     logger,
   });
   warnTriggerChanges(view, packages, logger);
+  // TODO: regenerate /etc/ssl/certs (bundle and hash links) after a ca-certificates update, and
+  // ld.so.cache when a new soname appears outside the default paths; until then certificates the
+  // package removed stay trusted and such libraries are found only after `ldconfig`.
   logger.info(`unpacked ${packages.length} packages for ${arch}`);
   return {
     ...base,
@@ -237,7 +240,9 @@ async function loadUnpackInputs(
   db: DpkgDatabase,
   packages: readonly PreparedPackage[],
 ): Promise<void> {
-  const oldKeys = new Set(packages.flatMap((p) => (p.old ? [infoKey(p.old.entry)] : [])));
+  const oldKeys = new Set(
+    packages.flatMap((p) => [infoKey(p), ...(p.old ? [infoKey(p.old.entry)] : [])]),
+  );
   const paths = new Set<string>([
     `${ADMIN_DIR}/diversions`,
     `${ADMIN_DIR}/statoverride`,

@@ -187,8 +187,9 @@ class World {
         : request.packages;
     const seen = new Set<string>();
     for (const req of requests) {
-      let instances = all.filter((i) => i.entry.name === req.name);
-      if (instances.length === 0) instances = all.filter((i) => i.facts.source === req.name);
+      const [name = req.name, arch] = req.name.split(':');
+      let instances = all.filter((i) => i.entry.name === name && (!arch || i.entry.arch === arch));
+      if (instances.length === 0) instances = all.filter((i) => i.facts.source === name);
       if (instances.length === 0 && req.fixedVersion !== undefined) {
         failed.push({ ...req, reason: `"${req.name}" is not installed in the image` });
         continue;

@@ -16,7 +16,7 @@ import { ADMIN_DIR, STATUS_D, text, type DpkgDatabase } from './dpkg-database.js
 import { resolveOwner, type Diversion, type IdTables, type StatOverride } from './install-rules.js';
 import { controlText, type PreparedPackage } from './prepared-package.js';
 import type { DataMember } from './spool-data.js';
-import { infoKey, parseConffiles, type ConffileRecord } from './status-database.js';
+import { infoKey, isInstalled, parseConffiles, type ConffileRecord } from './status-database.js';
 import { parentPrefixes, toTreePath, type TreeView } from './tree-view.js';
 
 /** The image's rules, read before unpacking. */
@@ -250,7 +250,8 @@ function collectOtherOwners(
   const owners = new Map<string, Owner[]>();
   for (const { entry, statusFile } of db.packages) {
     const key = infoKey(entry);
-    if (changing.has(key)) continue;
+    // Files of packages in `config-files` state may be taken without `Replaces`, as dpkg does.
+    if (changing.has(key) || !isInstalled(entry)) continue;
     const replacesText = fieldValue(entry.stanza, 'Replaces');
     const replaces = parseReplaces(replacesText);
     const info = { key, name: entry.name, arch: entry.arch, version: entry.version, replaces };
@@ -308,6 +309,8 @@ function unpackOne(input: UnpackOneInput): UnpackedPackage {
       continue;
     }
     if (member.type === 'file' && declaredPaths.has(member.path)) {
+      // TODO: use the hashes of a `config-files` stanza when reinstalling over one; until then
+      // its unedited conffiles count as edited and the new versions land in `.dpkg-dist`.
       const old = oldConffiles.find((c) => c.path === member.path)?.md5;
       const assumeUnedited = pkg.old !== undefined && pkg.old.statusFile !== undefined;
       conffiles.push({ path: member.path, md5: member.content!.md5 });
@@ -364,6 +367,8 @@ class UnpackState {
     this.rules = rules;
   }
 
+  // TODO: add users and groups that a preinst would create; until then files owned by names the
+  // image does not know keep the archive's numeric ids, which may belong to another account.
   attributes(member: DataMember, path: string): EntryAttributes {
     const override = this.rules.overrides.get(member.path) ?? this.rules.overrides.get(`/${path}`);
     const owner = resolveOwner(member, this.rules.ids);
@@ -391,6 +396,8 @@ class UnpackState {
         this.entries.set(path, { ...attrs, type: 'symlink', target: member.target! });
         return;
       case 'file': {
+        // TODO: apply the capabilities a postinst sets with setcap (iputils-ping, arping); the
+        // new binary is written without them and needs root or a setuid fallback to work.
         const content = member.content!;
         const file = { kind: 'path', path: content.path, size: content.sizeBytes } as const;
         this.entries.set(path, { ...attrs, type: 'file', content: file });
@@ -457,6 +464,8 @@ class UnpackState {
     }
   }
 
+  // TODO: record `remove-on-upgrade` entries in `Conffiles` as dpkg does; without them a later
+  // dpkg run does not know the removed conffile belonged to the package.
   removeConffile(path: string, oldConffiles: readonly ConffileRecord[], raw: string): void {
     const old = oldConffiles.find((c) => c.path === raw);
     const existing = this.view.get(path);
