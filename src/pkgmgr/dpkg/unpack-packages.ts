@@ -118,15 +118,24 @@ export async function unpackPackages(options: UnpackOptions): Promise<UnpackResu
   };
 
   const otherOwners = collectOtherOwners(view, db, changing);
+  // Leaves whose state matters: directories and symlinks to write, conffiles, and old files no
+  // new version ships. Replaced regular files are not read (their content is not needed).
+  const shipped = new Set(
+    packages.flatMap((pkg) => pkg.members.map((m) => canon(m.path, pkg.name))),
+  );
   const leaves = new Set<string>();
   for (const pkg of packages) {
-    for (const m of pkg.members) if (m.type !== 'file') leaves.add(canon(m.path, pkg.name));
+    for (const m of pkg.members) {
+      if (m.type === 'directory' || m.type === 'symlink') leaves.add(canon(m.path, pkg.name));
+    }
     for (const c of parseConffilesMember(controlText(pkg, 'conffiles'))) {
       leaves.add(canon(c.path, pkg.name));
     }
-    for (const p of oldLists.get(pkg) ?? []) leaves.add(canon(p, pkg.name));
+    for (const p of oldLists.get(pkg) ?? []) {
+      const path = canon(p, pkg.name);
+      if (!shipped.has(path)) leaves.add(path);
+    }
   }
-  for (const r of rules.overrides.keys()) leaves.add(toTreePath(r));
   await view.load(
     [...leaves].filter((p) => p !== ''),
     removalCandidates(packages, oldLists, canon),
