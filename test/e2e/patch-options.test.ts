@@ -13,6 +13,7 @@ import {
   buildDebianImageLayout,
   pushLayoutToRegistry,
   writeTrivyReports,
+  runCommand,
   type DebianImageLayout,
 } from '../support/debian-images.js';
 import { describeRun, inspectRaw, readJson, runCopa, type IndexEntry } from './copa-harness.js';
@@ -49,6 +50,13 @@ describe('copa patch options end to end', { timeout }, () => {
           : updates,
     });
     await writeTrivyReports({ image, platforms: ['linux/amd64'], outDir: join(work, 'amd64') });
+    await writeTrivyReports({
+      image,
+      platforms: ['linux/amd64'],
+      outDir: join(work, 'small'),
+      edit: (_platform, updates) =>
+        updates.filter((u) => u.name === 'openssl' || u.name === 'libssl3'),
+    });
   });
 
   after(async () => {
@@ -148,5 +156,34 @@ describe('copa patch options end to end', { timeout }, () => {
     }
     assert.equal(digests[0], digests[1]);
     assert.ok(!(await tagsOf(registry.host, 'demo/debian')).includes('bookworm-patched'));
+  });
+
+  test('patching a copa-patched image again replaces its patch layer', async () => {
+    const first = join(work, 'repatch-1');
+    const second = join(work, 'repatch-2');
+    const small = join(work, 'small', 'linux-amd64.json');
+    const run1 = await runCopa(['patch', '-i', image.reference, '-r', small, '--oci-dir', first]);
+    assert.equal(run1.code, 0, describeRun(run1));
+    const full = join(work, 'amd64', 'linux-amd64.json');
+    const run2 = await runCopa([
+      'patch',
+      '-i',
+      `oci:${first}:bookworm-patched`,
+      '-r',
+      full,
+      '-t',
+      'twice',
+      '--oci-dir',
+      second,
+    ]);
+    assert.equal(run2.code, 0, describeRun(run2));
+    const config = JSON.parse(
+      await runCommand('skopeo', ['inspect', '--config', `oci:${second}:twice`]),
+    ) as { rootfs: { diff_ids: string[] }; history: { comment?: string; created_by?: string }[] };
+    assert.equal(config.rootfs.diff_ids.length, 2, 'the base layer and one patch layer');
+    assert.equal(config.history.filter((h) => h.comment === 'copa patch layer').length, 1);
+    const last = config.history.at(-1)?.created_by ?? '';
+    assert.match(last, /openssl=/);
+    assert.match(last, /perl-base=/);
   });
 });
