@@ -3,7 +3,8 @@
  * bookworm-security has for them, applies the layer entries and checks the result with the
  * real dpkg and apt inside the root.
  */
-import { mkdtemp } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -97,14 +98,23 @@ describe('patchDpkg() on bookworm', () => {
     const tarball = await buildDistrolessRootfs('amd64');
     const { root, patch } = await patchRootfs(tarball, 'amd64');
     assert.ok(patch.updated.length > 0);
-    for (const u of patch.updated) {
-      assert.ok(
-        patch.entries.some((e) => e.path === `var/lib/dpkg/status.d/${u.name}`),
-        u.name,
-      );
-    }
     assert.ok(!patch.entries.some((e) => e.path === 'var/lib/dpkg/status'));
     assert.ok(!patch.entries.some((e) => e.path.startsWith('var/lib/dpkg/info/')));
+    for (const u of patch.updated) {
+      const dir = join(root, 'var/lib/dpkg/status.d');
+      const stanza = await readFile(join(dir, u.name), 'utf8');
+      assert.ok(stanza.startsWith(`Package: ${u.name}\n`), stanza);
+      assert.ok(stanza.includes(`\nVersion: ${u.toVersion}\n`), stanza);
+      assert.doesNotMatch(stanza, /^Status:/m, 'the image style (raw control files) is kept');
+      const sums = await readFile(join(dir, `${u.name}.md5sums`), 'utf8');
+      for (const line of sums.trim().split('\n')) {
+        const [md5, path] = [line.slice(0, 32), line.slice(34)];
+        const actual = createHash('md5')
+          .update(await readFile(join(root, path)))
+          .digest('hex');
+        assert.equal(actual, md5, path);
+      }
+    }
     await removeRootfs(root);
   });
 });
