@@ -3,7 +3,7 @@
  * version no repository has, and without `--push` (an OCI layout, reproducible across runs).
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -185,5 +185,52 @@ describe('copa patch options end to end', { timeout }, () => {
     const last = config.history.at(-1)?.created_by ?? '';
     assert.match(last, /openssl=/);
     assert.match(last, /perl-base=/);
+  });
+
+  test('--timeout stops the run, writes no tag and leaves no working folder', async () => {
+    const folder = join(work, 'scratch');
+    await mkdir(folder, { recursive: true });
+    const run = await runCopa([
+      'patch',
+      '-i',
+      source,
+      '-r',
+      join(work, 'bad'),
+      '-t',
+      'too-slow',
+      '--push',
+      '--timeout',
+      '1s',
+      '--working-folder',
+      folder,
+    ]);
+    assert.equal(run.code, 1, describeRun(run));
+    assert.match(run.stderr, /timed out|time limit/);
+    assert.ok(!(await tagsOf(registry.host, 'demo/debian')).includes('too-slow'));
+    assert.deepEqual(await readdir(folder), []);
+  });
+
+  test('without a report every upgradable package of the chosen platform is updated', async () => {
+    const run = await runCopa([
+      'patch',
+      '-i',
+      source,
+      '--platform',
+      'linux/amd64',
+      '-t',
+      'all-amd64',
+      '--push',
+    ]);
+    assert.equal(run.code, 0, describeRun(run));
+    const before = (await inspectRaw(source)).json['manifests'] as IndexEntry[];
+    const after = (await inspectRaw(`${registry.host}/demo/debian:all-amd64`)).json[
+      'manifests'
+    ] as IndexEntry[];
+    assert.notEqual(after[0]?.digest, before[0]?.digest, 'amd64 patched');
+    assert.deepEqual(
+      after.slice(1).map((m) => m.digest),
+      before.slice(1).map((m) => m.digest),
+      'the platforms not chosen are kept',
+    );
   });
 });
