@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -65,9 +65,21 @@ export async function copyRootfs(root: string): Promise<string> {
   return copy;
 }
 
-/** Removes a root file system made by {@link unpackRootfs} or {@link copyRootfs}. */
+/**
+ * Removes a root file system made by {@link unpackRootfs} or {@link copyRootfs}. Anything still
+ * mounted below it (a bound /dev) is unmounted first; if that fails the root is left in place
+ * rather than deleting through the mount.
+ */
 export async function removeRootfs(root: string | undefined): Promise<void> {
-  if (root !== undefined) await rm(root, { recursive: true, force: true });
+  if (root === undefined) return;
+  const mounted = async () =>
+    (await readFile('/proc/mounts', 'utf8'))
+      .split('\n')
+      .map((l) => l.split(' ')[1] ?? '')
+      .filter((m) => m === root || m.startsWith(`${root}/`));
+  for (const m of (await mounted()).reverse()) await run('umount', ['-l', m]);
+  if ((await mounted()).length > 0) return;
+  await rm(root, { recursive: true, force: true });
 }
 
 /** Reports whether binaries of `dpkgArch` can run here (natively or through binfmt). */
