@@ -182,7 +182,7 @@ export async function patchDpkg(options: DpkgPatchOptions): Promise<PackagePatch
     entries: layerEntries(unpacked.entries, unpacked.whiteouts, dbFiles),
     updated: packages.map(toUpdated),
     scriptsNotRun: packages.flatMap((pkg) => {
-      const scripts = scriptsNotRun(pkg.control, oldScripts(view, pkg));
+      const scripts = scriptsNotRun(pkg.control);
       return scripts.length === 0 ? [] : [{ name: pkg.name, scripts }];
     }),
   };

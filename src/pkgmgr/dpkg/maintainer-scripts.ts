@@ -22,14 +22,12 @@ export function isTrivialScript(text: string): boolean {
 const HARMLESS_TRIGGERS = new Set(['activate-noawait ldconfig', 'activate ldconfig']);
 
 /**
- * Lists the scripts of an upgrade that were not run: the new package's `preinst`, `postinst`
- * and `triggers` (interests, or activations other than `ldconfig`), and the old version's
- * `prerm` and `postrm` (named `old-prerm`, `old-postrm`), each only when non-trivial.
+ * Lists the scripts of an upgrade that were not run and would have done more than unpack files:
+ * the new package's `preinst` and `postinst` when non-trivial, and its `triggers` when they
+ * declare interests or activate anything other than `ldconfig`. The old version's `prerm` and
+ * `postrm` are not listed: on upgrade they rarely act, and what they do (py3clean) is emulated.
  */
-export function scriptsNotRun(
-  control: ReadonlyMap<string, ControlMember>,
-  oldScripts: ReadonlyMap<string, string>,
-): string[] {
+export function scriptsNotRun(control: ReadonlyMap<string, ControlMember>): string[] {
   const out: string[] = [];
   for (const name of ['preinst', 'postinst']) {
     const member = control.get(name);
@@ -44,10 +42,6 @@ export function scriptsNotRun(
       .map((l) => l.trim().replace(/\s+/g, ' '))
       .filter((l) => l !== '' && !l.startsWith('#'));
     if (lines.some((l) => !HARMLESS_TRIGGERS.has(l))) out.push('triggers');
-  }
-  for (const name of ['prerm', 'postrm']) {
-    const text = oldScripts.get(name);
-    if (text !== undefined && !isTrivialScript(text)) out.push(`old-${name}`);
   }
   return out;
 }
