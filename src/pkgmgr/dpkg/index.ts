@@ -45,7 +45,8 @@ import type { PreparedPackage } from './prepared-package.js';
 import { resolveUpgrade } from './resolve.js';
 import { infoKey, parseConffiles } from './status-database.js';
 import { parentPrefixes, toTreePath, TreeView } from './tree-view.js';
-import { oldFileList, unpackPackages, type InstallRules } from './unpack-packages.js';
+import { oldFileList } from './file-owners.js';
+import { unpackPackages, type InstallRules } from './unpack-packages.js';
 import { fieldValue } from './control.js';
 import { parseConffilesMember } from './conffiles.js';
 

@@ -3,30 +3,22 @@
  * `pkg_remove_old_files()` would change the image: new files at their canonical paths, existing
  * directories left alone, conffiles decided, files the old versions owned whited out.
  */
-import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 
 import { CopaError } from '../../errors.js';
-import type { EntryAttributes, LayerEntry } from '../../layer/types.js';
+import type { LayerEntry } from '../../layer/types.js';
 import type { Logger } from '../../log.js';
-import { satisfiesVersion, tryParseRelations, type RelationGroups } from './apt/relations.js';
 import { fieldValue } from './control.js';
-import { decideConffile, parseConffilesMember } from './conffiles.js';
-import { ADMIN_DIR, STATUS_D, text, type DpkgDatabase } from './dpkg-database.js';
-import { resolveOwner, type Diversion, type IdTables, type StatOverride } from './install-rules.js';
+import { parseConffilesMember } from './conffiles.js';
+import { ADMIN_DIR, type DpkgDatabase } from './dpkg-database.js';
+import { collectOtherOwners, oldFileList, replacesPackage, type FileOwner } from './file-owners.js';
 import { controlText, type PreparedPackage } from './prepared-package.js';
-import type { DataMember } from './spool-data.js';
-import { infoKey, isInstalled, parseConffiles, type ConffileRecord } from './status-database.js';
+import { RemovalPlanner } from './removal-planner.js';
+import { infoKey, parseConffiles, type ConffileRecord } from './status-database.js';
 import { parentPrefixes, toTreePath, type TreeView } from './tree-view.js';
+import { UnpackState, type InstallRules } from './unpack-state.js';
 
-/** The image's rules, read before unpacking. */
-export interface InstallRules {
-  readonly diversions: ReadonlyMap<string, Diversion>;
-  readonly overrides: ReadonlyMap<string, StatOverride>;
-  readonly ids: IdTables;
-  /** Whether a package path is excluded by `path-exclude` filters. */
-  readonly excluded: (path: string) => boolean;
-}
+export type { InstallRules } from './unpack-state.js';
 
 export interface UnpackOptions {
   readonly db: DpkgDatabase;
@@ -56,35 +48,7 @@ export interface UnpackResult {
   readonly disappeared: ReadonlySet<string>;
 }
 
-interface Owner {
-  readonly key: string;
-  readonly name: string;
-  readonly arch: string;
-  readonly version: string;
-  readonly replaces: RelationGroups;
-  /** The path as that package lists it. */
-  readonly raw: string;
-}
-
 const INFO = `${ADMIN_DIR}/info`;
-
-/** Reads a package's file list: `info/<key>.list`, or distroless `status.d/<file>.md5sums`. */
-export function oldFileList(
-  view: TreeView,
-  db: DpkgDatabase,
-  pkg: { key: string; statusFile?: string },
-): string[] | undefined {
-  if (db.layout === 'status') {
-    const list = text(view.get(`${INFO}/${pkg.key}.list`));
-    return list?.split('\n').filter((l) => l !== '');
-  }
-  const sums = text(view.get(`${STATUS_D}/${pkg.statusFile ?? pkg.key}.md5sums`));
-  return sums
-    ?.split('\n')
-    .map((l) => /^[0-9a-f]{32} {2}(.+)$/.exec(l)?.[1])
-    .filter((p): p is string => p !== undefined)
-    .map((p) => `/${p}`);
-}
 
 /**
  * Computes the entries of all prepared packages at once, so that files moving between them are
@@ -251,43 +215,10 @@ function removalCandidates(
   };
 }
 
-function collectOtherOwners(
-  view: TreeView,
-  db: DpkgDatabase,
-  changing: ReadonlySet<string>,
-): Map<string, Owner[]> {
-  const owners = new Map<string, Owner[]>();
-  for (const { entry, statusFile } of db.packages) {
-    const key = infoKey(entry);
-    // Files of packages in `config-files` state may be taken without `Replaces`, as dpkg does.
-    if (changing.has(key) || !isInstalled(entry)) continue;
-    const replacesText = fieldValue(entry.stanza, 'Replaces');
-    const replaces = parseReplaces(replacesText);
-    const info = { key, name: entry.name, arch: entry.arch, version: entry.version, replaces };
-    for (const raw of oldFileList(view, db, { key, ...(statusFile ? { statusFile } : {}) }) ?? []) {
-      if (raw === '/.') continue;
-      const path = view.canonicalKnown(toTreePath(raw));
-      const list = owners.get(path) ?? [];
-      list.push({ ...info, raw });
-      owners.set(path, list);
-    }
-  }
-  return owners;
-}
-
-function parseReplaces(value: string | undefined): RelationGroups {
-  return value === undefined ? [] : (tryParseRelations(value) ?? []);
-}
-
-/** Reports whether a `Replaces` field names the package at that version. */
-function replacesPackage(replaces: RelationGroups, name: string, version: string): boolean {
-  return replaces.some((g) => g.some((r) => r.name === name && satisfiesVersion(version, r)));
-}
-
 interface UnpackOneInput {
   readonly pkg: PreparedPackage;
   readonly canon: (path: string, pkgName: string) => string;
-  readonly otherOwners: ReadonlyMap<string, Owner[]>;
+  readonly otherOwners: ReadonlyMap<string, FileOwner[]>;
   readonly rewritten: Map<string, Set<string>>;
   readonly state: UnpackState;
   readonly newCanon: Set<string>;
@@ -360,240 +291,4 @@ function claimPath(input: UnpackOneInput, raw: string, path: string): boolean {
     );
   }
   return true;
-}
-
-/** The entries written so far and the image state they are decided against. */
-class UnpackState {
-  readonly entries = new Map<string, LayerEntry>();
-  readonly whiteouts = new Set<string>();
-  readonly view: TreeView;
-  readonly rules: InstallRules;
-  readonly #hardlinks: { member: DataMember; path: string; target: string }[] = [];
-  readonly #excludedDirs = new Map<string, DataMember>();
-
-  constructor(view: TreeView, rules: InstallRules) {
-    this.view = view;
-    this.rules = rules;
-  }
-
-  // TODO: add users and groups that a preinst would create; until then files owned by names the
-  // image does not know keep the archive's numeric ids, which may belong to another account.
-  attributes(member: DataMember, path: string): EntryAttributes {
-    const override = this.rules.overrides.get(member.path) ?? this.rules.overrides.get(`/${path}`);
-    const owner = resolveOwner(member, this.rules.ids);
-    return {
-      path,
-      mode: override?.mode ?? member.mode,
-      uid: override?.uid ?? owner.uid,
-      gid: override?.gid ?? owner.gid,
-      mtime: member.mtime,
-    };
-  }
-
-  install(member: DataMember, path: string): void {
-    const attrs = this.attributes(member, path);
-    const existing = this.view.get(path);
-    switch (member.type) {
-      case 'directory':
-        if (this.entries.get(path)?.type === 'directory') return;
-        if (existing?.type === 'directory' || this.#isDirectoryLink(path)) return;
-        this.entries.set(path, { ...attrs, type: 'directory' });
-        return;
-      case 'symlink':
-        if (existing?.type === 'directory') return;
-        if (existing?.type === 'symlink' && this.#sameDirectory(path, member.target!)) return;
-        this.entries.set(path, { ...attrs, type: 'symlink', target: member.target! });
-        return;
-      case 'file': {
-        // TODO: apply the capabilities a postinst sets with setcap (iputils-ping, arping); the
-        // new binary is written without them and needs root or a setuid fallback to work.
-        const content = member.content!;
-        const file = { kind: 'path', path: content.path, size: content.sizeBytes } as const;
-        this.entries.set(path, { ...attrs, type: 'file', content: file });
-        return;
-      }
-      case 'hardlink':
-        this.#hardlinks.push({ member, path, target: member.target! });
-        return;
-      case 'char-device':
-      case 'block-device':
-        this.entries.set(path, {
-          ...attrs,
-          type: member.type,
-          devMajor: member.devMajor ?? 0,
-          devMinor: member.devMinor ?? 0,
-        });
-        return;
-      case 'fifo':
-        this.entries.set(path, { ...attrs, type: 'fifo' });
-    }
-  }
-
-  #isDirectoryLink(path: string): boolean {
-    const resolved = this.view.resolveKnown(path);
-    return this.view.get(resolved)?.type === 'directory';
-  }
-
-  #sameDirectory(path: string, target: string): boolean {
-    const oldResolved = this.view.resolveKnown(path);
-    if (this.view.get(oldResolved)?.type !== 'directory') return false;
-    const base = target.startsWith('/') ? target : posix.join(posix.dirname(`/${path}`), target);
-    return this.view.resolveKnown(toTreePath(base)) === oldResolved;
-  }
-
-  installConffile(
-    member: DataMember,
-    path: string,
-    known: { old: string | undefined; assumeUnedited: boolean },
-  ): void {
-    const existing = this.view.get(path);
-    const current =
-      existing?.content === undefined
-        ? undefined
-        : createHash('md5').update(existing.content).digest('hex');
-    const action = decideConffile({
-      old: known.old,
-      current,
-      packaged: member.content!.md5,
-      assumeUnedited: known.assumeUnedited,
-    });
-    if (action === 'install') {
-      this.install(member, path);
-      const entry = this.entries.get(path);
-      if (entry !== undefined && entry.type === 'file' && existing?.type === 'file') {
-        this.entries.set(path, {
-          ...entry,
-          mode: existing.mode,
-          uid: existing.uid,
-          gid: existing.gid,
-        });
-      }
-    } else if (action === 'keep-dist') {
-      this.install(member, `${path}.dpkg-dist`);
-    }
-  }
-
-  // TODO: record `remove-on-upgrade` entries in `Conffiles` as dpkg does; without them a later
-  // dpkg run does not know the removed conffile belonged to the package.
-  removeConffile(path: string, oldConffiles: readonly ConffileRecord[], raw: string): void {
-    const old = oldConffiles.find((c) => c.path === raw);
-    const existing = this.view.get(path);
-    if (old === undefined || existing?.content === undefined) return;
-    const current = createHash('md5').update(existing.content).digest('hex');
-    if (current !== old.md5) {
-      this.entries.set(`${path}.dpkg-old`, {
-        path: `${path}.dpkg-old`,
-        type: 'file',
-        mode: existing.mode,
-        uid: existing.uid,
-        gid: existing.gid,
-        content: { kind: 'bytes', bytes: existing.content },
-      });
-    }
-    this.whiteouts.add(path);
-  }
-
-  /** Writes hard links once their targets are known; a target not in this layer is copied. */
-  finishHardlinks(): void {
-    for (const { member, path, target } of this.#hardlinks) {
-      const targetPath = this.view.canonicalKnown(toTreePath(target));
-      const entry = this.entries.get(targetPath);
-      const attrs = this.attributes(member, path);
-      if (entry?.type === 'file') {
-        this.entries.set(path, { ...attrs, type: 'hardlink', target: targetPath });
-      } else if (member.content !== undefined) {
-        const content = member.content;
-        const file = { kind: 'path', path: content.path, size: content.sizeBytes } as const;
-        this.entries.set(path, { ...attrs, type: 'file', content: file });
-      }
-    }
-  }
-
-  deferExcludedDirectory(path: string, member: DataMember): void {
-    this.#excludedDirs.set(path, member);
-  }
-
-  /** Excluded directories are still created when an included entry lies below them. */
-  addExcludedParents(): void {
-    const needed = new Set<string>();
-    for (const path of this.entries.keys()) for (const p of parentPrefixes(path)) needed.add(p);
-    for (const [path, member] of this.#excludedDirs) {
-      if (needed.has(path)) this.install(member, path);
-    }
-  }
-}
-
-/**
- * Decides which files of old versions to remove (`pkg_remove_old_files`): a path still owned by
- * another package or by a new version stays; a directory goes only when nothing is left in it.
- */
-class RemovalPlanner {
-  readonly #view: TreeView;
-  readonly #state: UnpackState;
-  readonly #owners: ReadonlyMap<string, Owner[]>;
-  readonly #kept: ReadonlySet<string>;
-  readonly #files = new Set<string>();
-  readonly #dirs = new Set<string>();
-
-  constructor(view: TreeView, state: UnpackState, owners: Map<string, Owner[]>, kept: Set<string>) {
-    this.#view = view;
-    this.#state = state;
-    this.#owners = owners;
-    this.#kept = kept;
-  }
-
-  consider(path: string): void {
-    if (path === '' || this.#kept.has(path) || this.#owners.has(path)) return;
-    if (this.#state.entries.has(path)) return;
-    const existing = this.#view.get(path);
-    if (existing === undefined) return;
-    if (existing.type === 'directory') this.#dirs.add(path);
-    else this.#files.add(path);
-  }
-
-  /** Decides, from what the view already holds (see `removalCandidates`). */
-  finish(): void {
-    const pyc = new Map<string, string[]>();
-    for (const f of this.#files) {
-      if (!f.endsWith('.py')) continue;
-      const dir = `${posix.dirname(f)}/__pycache__`;
-      pyc.set(dir, [...(pyc.get(dir) ?? []), `${posix.basename(f, '.py')}.`]);
-    }
-    for (const entry of this.#state.entries.keys()) {
-      if (!entry.endsWith('.py')) continue;
-      const dir = `${posix.dirname(entry)}/__pycache__`;
-      pyc.set(dir, [...(pyc.get(dir) ?? []), `${posix.basename(entry, '.py')}.`]);
-    }
-    const dirs = [...this.#dirs];
-    const isPyc = (p: string): boolean => {
-      const stems = pyc.get(posix.dirname(p));
-      return (
-        stems !== undefined &&
-        p.endsWith('.pyc') &&
-        stems.some((s) => posix.basename(p).startsWith(s))
-      );
-    };
-    for (const f of this.#files) this.#state.whiteouts.add(f);
-    for (const file of this.#view.files(isPyc)) this.#state.whiteouts.add(file.path);
-    for (const dir of dirs.sort((a, b) => b.length - a.length)) {
-      if (this.#isStillUsed(dir)) continue;
-      this.#state.whiteouts.add(dir);
-    }
-  }
-
-  #isStillUsed(dir: string): boolean {
-    const prefix = `${dir}/`;
-    for (const p of this.#owners.keys()) if (p.startsWith(prefix)) return true;
-    for (const p of this.#kept) if (p.startsWith(prefix)) return true;
-    for (const p of this.#state.entries.keys()) if (p.startsWith(prefix)) return true;
-    for (const file of this.#view.files((p) => p.startsWith(prefix))) {
-      if (!this.#isRemoved(file.path)) return true;
-    }
-    return false;
-  }
-
-  #isRemoved(path: string): boolean {
-    for (const p of [path, ...parentPrefixes(path)]) if (this.#state.whiteouts.has(p)) return true;
-    return false;
-  }
 }
