@@ -24,7 +24,12 @@ import type { UpdateManifest } from '../report/types.js';
 import { findPreviousPatch, mergeRequested, patchHistoryEntry } from './patch-history.js';
 import { patchedAnnotation } from './assemble-index.js';
 import type { PlatformSummary } from './types.js';
-import { readInstalledVersions, unsatisfiedUpdates } from './verify-patch.js';
+import {
+  installedVersionsOf,
+  isStatusFile,
+  readInstalledVersions,
+  unsatisfiedUpdates,
+} from './verify-patch.js';
 
 /** Plans and unpacks the updates of one platform: a package manager's entry point. */
 export type PackagePatcher = (options: PackagePatchOptions) => Promise<PackagePatch>;
@@ -234,10 +239,9 @@ async function verifyResult(
   patch: PackagePatch,
 ): Promise<PackagePatch['failed']> {
   if (request.kind === 'all') return [];
-  const tree = layersFileTree(await patched.layers(), { signal: options.signal });
   const known = new Set(patch.failed.map((f) => f.name));
   const wanted = request.packages.filter((p) => !known.has(p.name));
-  const unsatisfied = unsatisfiedUpdates(await readInstalledVersions(tree), wanted);
+  const unsatisfied = unsatisfiedUpdates(await resultVersions(patched, options.signal), wanted);
   if (unsatisfied.length === 0) return [];
   for (const u of unsatisfied) options.logger.warn(u.reason);
   if (options.ignoreErrors) return unsatisfied;
@@ -246,6 +250,21 @@ async function verifyResult(
     `checking ${formatPlatform(options.platform)}: ${unsatisfied.map((u) => u.reason).join('; ')}`,
     { hint: 'The repositories may lack the fixed versions; pass --ignore-errors to go on.' },
   );
+}
+
+/**
+ * Reads the installed versions of the result. A new layer that carries the whole status file
+ * decides alone, which spares streaming the base layers again; otherwise (distroless `status.d`
+ * entries) the whole merged tree is read.
+ */
+async function resultVersions(
+  patched: Image,
+  signal: AbortSignal | undefined,
+): Promise<ReadonlyMap<string, string>> {
+  const layers = await patched.layers();
+  const top = await layersFileTree(layers.slice(-1), { signal }).readFiles(isStatusFile);
+  if (top.has('var/lib/dpkg/status')) return installedVersionsOf(top);
+  return readInstalledVersions(layersFileTree(layers, { signal }));
 }
 
 function fixedVulnerabilities(

@@ -1,5 +1,5 @@
 import { compareDebianVersions } from '../pkgmgr/dpkg/version.js';
-import type { FailedPackage, FileTree, RequestedUpdate } from '../pkgmgr/types.js';
+import type { FailedPackage, FileTree, RequestedUpdate, TreeFile } from '../pkgmgr/types.js';
 
 const statusPath = 'var/lib/dpkg/status';
 const statusDir = 'var/lib/dpkg/status.d/';
@@ -9,9 +9,16 @@ const statusDir = 'var/lib/dpkg/status.d/';
  * (packages in state `installed`) and distroless `status.d` files.
  */
 export async function readInstalledVersions(tree: FileTree): Promise<Map<string, string>> {
-  const files = await tree.readFiles(
-    (p) => p === statusPath || (p.startsWith(statusDir) && !p.endsWith('.md5sums')),
-  );
+  return installedVersionsOf(await tree.readFiles(isStatusFile));
+}
+
+/** Selects the files of the dpkg status database (the status file and `status.d` entries). */
+export function isStatusFile(path: string): boolean {
+  return path === statusPath || (path.startsWith(statusDir) && !path.endsWith('.md5sums'));
+}
+
+/** Parses the installed versions out of status database files read with {@link isStatusFile}. */
+export function installedVersionsOf(files: ReadonlyMap<string, TreeFile>): Map<string, string> {
   const versions = new Map<string, string>();
   for (const file of files.values()) {
     if (file.content === undefined) continue;
