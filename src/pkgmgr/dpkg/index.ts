@@ -15,6 +15,7 @@ import type { FileTree, PackagePatch, PackagePatchOptions, UpdatedPackage } from
 import {
   aptConfigPaths,
   openRepositories,
+  parseSourceField,
   readAptConfig,
   type AptRepositories,
   type MirrorSettings,
@@ -96,16 +97,9 @@ export async function readInstalledPackages(tree: FileTree): Promise<InstalledDp
   const db = parseDpkgDatabase(await tree.readFiles(isDatabasePath));
   if (db === undefined) throw missingDatabase();
   return installedEntries(db).map((e) => {
-    const source = fieldValue(e.stanza, 'Source') ?? e.name;
-    const m = /^(\S+)(?:\s*\((\S+)\))?/.exec(source);
-    return {
-      name: e.name,
-      arch: e.arch,
-      version: e.version,
-      source: m?.[1] ?? e.name,
-      sourceVersion: m?.[2] ?? e.version,
-      want: e.want,
-    };
+    const source = parseSourceField(fieldValue(e.stanza, 'Source'), e);
+    const { name, arch, version, want } = e;
+    return { name, arch, version, source: source.name, sourceVersion: source.version, want };
   });
 }
 
