@@ -176,10 +176,6 @@ function warnUnsupported(options: PatchImageOptions, logger: Logger): void {
   // TODO: existing layers are never re-encoded; --force-compression only affects the new layer.
   if (options.forceCompression)
     logger.warn('ignoring --force-compression: existing layers are kept as they are');
-  // TODO: results are not loaded into docker or podman; the OCI layout and commands stand in.
-  if (options.loader !== undefined && !options.push) {
-    logger.warn(`not loading the result into "${options.loader}": it is written as an OCI layout`);
-  }
 }
 
 /** Logs one line per platform and the dropped attestations: the run's summary table. */
