@@ -146,6 +146,7 @@ export async function patchDpkg(options: DpkgPatchOptions): Promise<PackagePatch
   const base = { failed: plan.failed, held: plan.held };
   if (plan.packages.length === 0) return { ...base, entries: [], updated: [], scriptsNotRun: [] };
 
+  options.signal?.throwIfAborted();
   const installed = new Map<string, InstalledPackage>();
   for (const p of db.packages) installed.set(`${p.entry.name}:${p.entry.arch}`, p);
   const packages = await preparePackages({
@@ -155,6 +156,7 @@ export async function patchDpkg(options: DpkgPatchOptions): Promise<PackagePatch
     workDir: options.workDir,
     ...(options.signal ? { signal: options.signal } : {}),
   });
+  options.signal?.throwIfAborted();
   await loadUnpackInputs(view, db, packages);
   const rules = readRules(view);
   const unpacked = await unpackPackages({ db, view, packages, rules, logger });
