@@ -4,7 +4,7 @@
  * real dpkg and apt inside the root.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -20,7 +20,7 @@ import {
 } from '../support/debian-images.js';
 import { createRootfsTree } from '../support/rootfs-tree.js';
 import { applyEntries } from './apply-entries.js';
-import { canRun, inChroot, removeRootfs, unpackRootfs } from './chroot.js';
+import { canRun, inChroot, inChrootWithDev, removeRootfs, unpackRootfs } from './chroot.js';
 
 const cacheDir = join(testCacheDir(), 'copa-cache');
 const scratch: string[] = [];
@@ -93,6 +93,37 @@ describe('patchDpkg() on bookworm', () => {
       assert.ok(db !== undefined, 'the layer rewrites the status file');
     });
   }
+
+  it('writes the status and info files apt-get writes for the same updates', async () => {
+    const tarball = await buildDebianRootfs('amd64');
+    const { root, patch } = await patchRootfs(tarball, 'amd64');
+    const twin = await unpackRootfs(tarball);
+    scratch.push(twin);
+    await copyFile('/etc/resolv.conf', join(twin, 'etc/resolv.conf'));
+    const names = patch.updated.map((u) => u.name).join(' ');
+    const apt = await inChrootWithDev(
+      twin,
+      'apt-get -q update && apt-get -q -y --only-upgrade --no-install-recommends ' +
+        `-o Dpkg::Options::=--force-confold install ${names} && apt-get clean`,
+    );
+    assert.equal(apt.code, 0, apt.stdout + apt.stderr);
+    const status = 'var/lib/dpkg/status';
+    const [ours, theirs] = await Promise.all([
+      readFile(join(root, status), 'utf8'),
+      readFile(join(twin, status), 'utf8'),
+    ]);
+    assert.equal(ours, theirs);
+    const info = 'var/lib/dpkg/info';
+    const listing = await readdir(join(twin, info));
+    assert.deepEqual((await readdir(join(root, info))).sort(), listing.sort());
+    for (const name of listing) {
+      const [a, b] = await Promise.all([
+        readFile(join(root, info, name)),
+        readFile(join(twin, info, name)),
+      ]);
+      assert.ok(a.equals(b), `info/${name} differs`);
+    }
+  });
 
   it('updates a distroless image in its status.d layout', async () => {
     const tarball = await buildDistrolessRootfs('amd64');

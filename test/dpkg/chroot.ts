@@ -48,6 +48,18 @@ export function inChroot(root: string, script: string): Promise<CommandResult> {
   ]);
 }
 
+/** Like {@link inChroot}, with the host's /dev bound inside (apt and dpkg need /dev/null). */
+export async function inChrootWithDev(root: string, script: string): Promise<CommandResult> {
+  await mkdir(join(root, 'dev'), { recursive: true });
+  const mounted = await run('mount', ['--bind', '/dev', join(root, 'dev')]);
+  if (mounted.code !== 0) throw new Error(`binding /dev into "${root}": ${mounted.stderr}`);
+  try {
+    return await inChroot(root, script);
+  } finally {
+    await run('umount', ['-l', join(root, 'dev')]);
+  }
+}
+
 /** Unpacks a tarball into a new private directory (owners kept: tests run as root). */
 export async function unpackRootfs(tarball: string, prefix = 'copa-dpkg-root-'): Promise<string> {
   const root = await mkdtemp(join(tmpdir(), prefix));

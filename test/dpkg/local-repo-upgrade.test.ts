@@ -19,7 +19,7 @@ import { startAptRepository, type AptRepository, type FakePackage } from '../sup
 import { buildDebianRootfs } from '../support/debian-images.js';
 import { createRootfsTree } from '../support/rootfs-tree.js';
 import { applyEntries } from './apply-entries.js';
-import { copyRootfs, inChroot, removeRootfs, run, unpackRootfs } from './chroot.js';
+import { copyRootfs, inChrootWithDev, removeRootfs, run, unpackRootfs } from './chroot.js';
 
 const v1: FakePackage[] = [
   {
@@ -165,17 +165,7 @@ let repo: AptRepository;
 let base: string;
 const scratch: string[] = [];
 
-/** Runs `script` in the root with the host's /dev bound, as apt and dpkg need /dev/null. */
-async function withDev(root: string, script: string) {
-  await mkdir(join(root, 'dev'), { recursive: true });
-  const mounted = await run('mount', ['--bind', '/dev', join(root, 'dev')]);
-  assert.equal(mounted.code, 0, mounted.stderr);
-  try {
-    return await inChroot(root, script);
-  } finally {
-    await run('umount', ['-l', join(root, 'dev')]);
-  }
-}
+const withDev = inChrootWithDev;
 
 async function installV1(root: string): Promise<void> {
   const debs = join(root, 'tmp/v1');
