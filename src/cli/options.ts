@@ -1,5 +1,6 @@
 import type { Platform } from '../image/types.js';
 import type { Compression } from '../layer/types.js';
+import type { RepositoryOverrides } from '../pkgmgr/dpkg/apt/index.js';
 
 /** How transfers are shown: bars (`tty`), one line per transfer (`plain`), or not at all. */
 export type ProgressMode = 'auto' | 'plain' | 'tty' | 'quiet';
@@ -48,6 +49,11 @@ export interface PatchCommandOptions {
   readonly compression: Compression;
   /** `--force-compression`: re-encode every layer, not only the new ones, to `compression`. */
   readonly forceCompression: boolean;
+  /**
+   * `--mirror`, `--security-mirror`, `--extra-suite`, `--keyring`: changes to the image's
+   * package sources; empty when none of the flags is given.
+   */
+  readonly repositories: RepositoryOverrides;
   /** `--debug`: keep the working folder and log detail. */
   readonly debug: boolean;
 }

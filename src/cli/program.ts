@@ -116,6 +116,21 @@ function addPatchOptions(command: Command) {
       'new layers: uncompressed (default; gzip with --push), gzip, zstd',
     )
     .option('--force-compression', 'recompress every layer, not only the new ones')
+    .option('--mirror <url>', "archive URL replacing the image's main Debian or Ubuntu archive")
+    .option('--security-mirror <url>', "archive URL replacing the image's security archive")
+    .addOption(
+      new Option(
+        '--extra-suite <suite>',
+        'another source: a suite of the main archive, or a whole "deb URI suite comp..." line; repeat',
+      )
+        .argParser(collect)
+        .default([] as string[], 'none'),
+    )
+    .addOption(
+      new Option('--keyring <file>', 'OpenPGP keyring trusted for every source; repeat')
+        .argParser(collect)
+        .default([] as string[], 'none'),
+    )
     .addOption(new Option('--config <file>', 'bulk patching (not supported yet)').hideHelp())
     .addOption(new Option('--exit-on-eol').hideHelp())
     .addOption(new Option('--eol-api-url <url>').hideHelp())

@@ -37,6 +37,7 @@ describe('resolvePatchOptions()', () => {
       ociDir: undefined,
       compression: 'uncompressed',
       forceCompression: false,
+      repositories: {},
       debug: false,
     });
     assert.equal(progress, 'auto');

@@ -4,9 +4,10 @@ import type { Compression } from '../layer/types.js';
 import type { ImageLoader, PatchCommandOptions, ProgressMode } from './options.js';
 import { formatPlatform, tryParsePlatform } from './parse-platform.js';
 import { tryParseDuration } from './parse-duration.js';
+import { parseRepositoryFlags, type RepositoryFlags } from './parse-repository-flags.js';
 
 /** The flags of `copa patch` as commander leaves them: strings and booleans, unchecked. */
-export interface PatchFlags {
+export interface PatchFlags extends RepositoryFlags {
   readonly image?: string;
   readonly report?: string;
   readonly tag?: string;
@@ -97,6 +98,7 @@ export function resolvePatchOptions(
     ociDir: nonEmpty(flags.ociDir),
     compression: parseCompression(flags.compression, push),
     forceCompression: flags.forceCompression === true,
+    repositories: parseRepositoryFlags(flags),
     debug: flags.debug === true,
   };
   return { options, progress: parseProgress(flags.progress, warn) };

@@ -30,7 +30,7 @@ export type {
   PlatformSummary,
 } from './types.js';
 export { PatchFailedError, runPatch, type PatchDeps, type RunContext } from './patch-image.js';
-export type { PackagePatcher } from './patch-platform.js';
+export type { PackagePatcher, PackagePatcherOptions } from './patch-platform.js';
 export { resolveTargetReference, platformTag } from './target-reference.js';
 export { patchLayerComment } from './patch-history.js';
 export { patchedAnnotation, patchedFromAnnotation } from './assemble-index.js';

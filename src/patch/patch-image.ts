@@ -334,6 +334,7 @@ async function runPlans(
         cacheDir,
         workDir: join(run.workDir, `platform-${i}`),
         ignoreErrors: options.ignoreErrors,
+        repositories: options.repositories,
         logger,
         signal: run.signal,
       });

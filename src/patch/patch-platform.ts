@@ -13,6 +13,7 @@ import {
 import { layersFileTree, writeLayer, type Compression } from '../layer/index.js';
 import type { Logger } from '../log.js';
 import { compareDebianVersions } from '../pkgmgr/dpkg/version.js';
+import type { RepositoryOverrides } from '../pkgmgr/dpkg/apt/index.js';
 import type {
   FileTree,
   PackagePatch,
@@ -31,8 +32,14 @@ import {
   unsatisfiedUpdates,
 } from './verify-patch.js';
 
+/** What a package manager's entry point receives: the shared options and the source settings. */
+export interface PackagePatcherOptions extends PackagePatchOptions {
+  /** The user's changes to the image's package sources; managers without them ignore it. */
+  readonly aptOverrides?: RepositoryOverrides;
+}
+
 /** Plans and unpacks the updates of one platform: a package manager's entry point. */
-export type PackagePatcher = (options: PackagePatchOptions) => Promise<PackagePatch>;
+export type PackagePatcher = (options: PackagePatcherOptions) => Promise<PackagePatch>;
 
 export interface PatchPlatformOptions {
   readonly image: Image;
@@ -46,6 +53,8 @@ export interface PatchPlatformOptions {
   readonly cacheDir: string;
   readonly workDir: string;
   readonly ignoreErrors: boolean;
+  /** Changes to the image's package sources (mirrors, extra suites, keyrings). */
+  readonly repositories?: RepositoryOverrides | undefined;
   readonly logger: Logger;
   readonly signal: AbortSignal | undefined;
 }
@@ -99,6 +108,7 @@ export async function patchPlatform(options: PatchPlatformOptions): Promise<Plat
     request,
     cacheDir: options.cacheDir,
     workDir: options.workDir,
+    ...(hasOverrides(options.repositories) ? { aptOverrides: options.repositories } : {}),
     logger,
     signal: options.signal,
   });
@@ -121,6 +131,10 @@ export async function patchPlatform(options: PatchPlatformOptions): Promise<Plat
       scriptsNotRun: patch.scriptsNotRun,
     },
   };
+}
+
+function hasOverrides(o: RepositoryOverrides | undefined): o is RepositoryOverrides {
+  return o !== undefined && Object.values(o).some((v) => v !== undefined);
 }
 
 type SummaryBase = Pick<PlatformSummary, 'platform' | 'sourceDigest'>;

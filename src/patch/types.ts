@@ -1,6 +1,7 @@
 import type { Logger } from '../log.js';
 import type { Platform } from '../image/types.js';
 import type { Compression } from '../layer/types.js';
+import type { RepositoryOverrides } from '../pkgmgr/dpkg/apt/index.js';
 import type { FailedPackage, UpdatedPackage } from '../pkgmgr/types.js';
 import type { ProgressReporter } from '../progress.js';
 
@@ -32,6 +33,8 @@ export interface PatchImageOptions {
   readonly compression: Compression;
   /** Re-encode every layer to `compression` (not applied: existing layers are kept as they are). */
   readonly forceCompression?: boolean | undefined;
+  /** Changes to the images' package sources: mirrors, extra suites, trusted keyrings. */
+  readonly repositories?: RepositoryOverrides | undefined;
   /** Keep the working folder. */
   readonly debug?: boolean | undefined;
   /** Downloads shared by platforms and runs; default `$XDG_CACHE_HOME/copa` or `~/.cache/copa`. */
