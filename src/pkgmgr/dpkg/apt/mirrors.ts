@@ -175,8 +175,9 @@ async function readHostSources(hostRoot: string): Promise<SourceEntry[]> {
 /** The hint of `MIRROR_UNCONFIGURED` for an archive kind. */
 export function mirrorHint(kind: ArchiveKind): string {
   const { env, key } = MIRROR_SETTINGS[kind];
+  const flag = kind.endsWith('ecurity') ? '--security-mirror' : '--mirror';
   return (
-    `Set ${env} (or "${key}" in ~/.config/copa/config.json, or the mirror option) to the ` +
+    `Set ${env} (or "${key}" in ~/.config/copa/config.json, or ${flag}) to the ` +
     'base URL of the archive, or add it to the host apt sources.'
   );
 }

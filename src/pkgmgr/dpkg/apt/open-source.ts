@@ -73,9 +73,7 @@ export async function openSource(
       'REPOSITORY_UNVERIFIED',
       `verifying "${redact(dist)}" of "${source.from}": no trusted keys${why}`,
       {
-        hint:
-          "Give the repository's signing key with the keyring option " +
-          '(an OpenPGP .gpg or .asc file).',
+        hint: "Give the repository's signing key with --keyring (an OpenPGP .gpg or .asc file).",
       },
     );
   }

@@ -61,7 +61,7 @@ const VERSION_CODENAMES: Readonly<Record<string, string>> = {
 };
 
 const EXTRA_LINE_HINT =
-  'Add the repository with the extra suite option as a full "deb URI suite components" line.';
+  'Add the repository with --extra-suite as a full "deb URI suite components" line.';
 
 const DEFAULT_KEYRINGS: Readonly<Record<string, string>> = {
   debian: 'usr/share/keyrings/debian-archive-keyring.gpg',

@@ -158,7 +158,7 @@ export function checkValidUntil(release: Release, url: string, now: Date): void 
 function unverified(url: string, reason: string, cause?: unknown): CopaError {
   return new CopaError('REPOSITORY_UNVERIFIED', `verifying "${redact(url)}": ${reason}`, {
     hint:
-      "Give the repository's signing key (the keyring option), or check that the mirror " +
+      "Give the repository's signing key (--keyring), or check that the mirror " +
       'is not tampered with.',
     ...(cause !== undefined && { cause }),
   });

@@ -158,6 +158,6 @@ function yes(value: string): boolean {
 
 function invalid(from: string, reason: string): CopaError {
   return new CopaError('REPOSITORY_CONFIG_INVALID', `reading apt sources "${from}": ${reason}`, {
-    hint: 'Fix the entry in the image, or replace the sources with the mirror options.',
+    hint: 'Fix the entry in the image, or replace the sources with --mirror and --security-mirror.',
   });
 }
