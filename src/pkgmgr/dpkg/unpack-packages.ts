@@ -114,6 +114,9 @@ export async function unpackPackages(options: UnpackOptions): Promise<UnpackResu
     unpacked.push(result);
   }
   state.finishHardlinks();
+  for (const name of state.unknownNames) {
+    options.logger.warn(`the image has no ${name}: its files keep the package's numeric id`);
+  }
 
   const removals = new RemovalPlanner(view, state, otherOwners, newCanon);
   for (const [pkg, list] of oldLists) {

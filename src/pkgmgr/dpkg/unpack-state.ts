@@ -25,6 +25,8 @@ export interface InstallRules {
 /** The entries written so far and the image state they are decided against. */
 export class UnpackState {
   readonly entries = new Map<string, LayerEntry>();
+  /** Owner names of the archives that the image's passwd or group files do not know. */
+  readonly unknownNames = new Set<string>();
   readonly whiteouts = new Set<string>();
   readonly view: TreeView;
   readonly rules: InstallRules;
@@ -41,6 +43,12 @@ export class UnpackState {
   attributes(member: DataMember, path: string): EntryAttributes {
     const override = this.rules.overrides.get(member.path) ?? this.rules.overrides.get(`/${path}`);
     const owner = resolveOwner(member, this.rules.ids);
+    if (member.uname && member.uname !== 'root' && !this.rules.ids.users.has(member.uname)) {
+      this.unknownNames.add(`user "${member.uname}"`);
+    }
+    if (member.gname && member.gname !== 'root' && !this.rules.ids.groups.has(member.gname)) {
+      this.unknownNames.add(`group "${member.gname}"`);
+    }
     return {
       path,
       mode: override?.mode ?? member.mode,
