@@ -42,8 +42,8 @@ export interface OpenedSource {
   readonly records: readonly PackageRecord[];
 }
 
-/** Version of the parsed-index JSON files; change it when the kept fields change. */
-const PARSED_FORMAT = 'v1';
+/** Version of the parsed-index files; change it when their format or the kept fields change. */
+const PARSED_FORMAT = 'v2';
 
 const INDEX_NAMES: readonly [string, IndexCompression][] = [
   ['Packages.xz', 'xz'],

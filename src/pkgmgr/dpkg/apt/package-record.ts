@@ -38,35 +38,75 @@ const REQUIRED = ['package', 'version', 'architecture', 'filename', 'size', 'sha
 
 type RawFields = Record<string, string>;
 
-/** Builds a record from kept raw fields, or returns a reason why the stanza is unusable. */
-export function toPackageRecord(raw: RawFields, origin: RepositoryOrigin): PackageRecord | string {
+/** Returns why kept raw fields are not a downloadable package, or `undefined` when they are. */
+export function checkStanza(raw: RawFields): string | undefined {
   for (const name of REQUIRED) if (raw[name] === undefined) return `missing "${name}"`;
   const size = Number(raw['size']);
   if (!Number.isSafeInteger(size) || size < 0) return `invalid "Size" "${raw['size']}"`;
   if (!/^[0-9a-f]{64}$/i.test(raw['sha256'] ?? '')) return 'invalid "SHA256"';
-  return new IndexRecord(raw, origin);
+  return undefined;
+}
+
+/**
+ * Builds a record whose fields are read on first use from `load`, which must give fields that
+ * passed {@link checkStanza}. Only the name and whether it has `Provides` are held until then, so
+ * an index of 60,000 stanzas costs a few megabytes until a lookup needs one.
+ */
+export function lazyPackageRecord(
+  head: { readonly name: string; readonly hasProvides: boolean; readonly origin: RepositoryOrigin },
+  load: () => RawFields,
+): PackageRecord & { readonly hasProvides: boolean } {
+  return new IndexRecord(head, load);
 }
 
 class IndexRecord implements PackageRecord {
   readonly name: string;
-  readonly version: string;
-  readonly architecture: string;
-  readonly filename: string;
-  readonly sizeBytes: number;
-  readonly sha256: string;
+  readonly hasProvides: boolean;
   readonly origin: RepositoryOrigin;
-  private readonly raw: RawFields;
+  private load: (() => RawFields) | undefined;
+  private fields: RawFields | undefined;
   private parsed: Map<string, RelationGroups> | undefined;
 
-  constructor(raw: RawFields, origin: RepositoryOrigin) {
-    this.raw = raw;
-    this.origin = origin;
-    this.name = raw['package']!;
-    this.version = raw['version']!;
-    this.architecture = raw['architecture']!;
-    this.filename = raw['filename']!;
-    this.sizeBytes = Number(raw['size']);
-    this.sha256 = raw['sha256']!.toLowerCase();
+  constructor(
+    head: {
+      readonly name: string;
+      readonly hasProvides: boolean;
+      readonly origin: RepositoryOrigin;
+    },
+    load: () => RawFields,
+  ) {
+    this.name = head.name;
+    this.hasProvides = head.hasProvides;
+    this.origin = head.origin;
+    this.load = load;
+  }
+
+  private get raw(): RawFields {
+    if (this.fields === undefined) {
+      this.fields = this.load!();
+      this.load = undefined;
+    }
+    return this.fields;
+  }
+
+  get version(): string {
+    return this.raw['version']!;
+  }
+
+  get architecture(): string {
+    return this.raw['architecture']!;
+  }
+
+  get filename(): string {
+    return this.raw['filename']!;
+  }
+
+  get sizeBytes(): number {
+    return Number(this.raw['size']);
+  }
+
+  get sha256(): string {
+    return this.raw['sha256']!.toLowerCase();
   }
 
   get multiArch(): MultiArch {

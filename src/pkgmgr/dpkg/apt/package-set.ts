@@ -27,6 +27,8 @@ export class PackageSet implements AptRepositories {
   readonly arch: string;
   readonly origins: readonly RepositoryOrigin[];
   private readonly byName = new Map<string, PackageRecord[]>();
+  /** Names whose list had duplicates removed; done on first lookup, not for every record. */
+  private readonly deduplicated = new Set<string>();
   private byVirtual: Map<string, PackageRecord[]> | undefined;
   private readonly records: readonly PackageRecord[];
   private readonly downloads = new Map<string, Promise<string>>();
@@ -40,32 +42,29 @@ export class PackageSet implements AptRepositories {
     this.http = options.http;
     this.debDir = path.join(options.cacheDir, 'debs', 'sha256');
     this.signal = options.signal;
-    const seen = new Set<string>();
-    const kept: PackageRecord[] = [];
     for (const r of options.records) {
-      // `all` packages appear in the index of every architecture of a source.
-      const id = [r.name, r.version, r.architecture, r.sha256, r.origin.uri, r.origin.suite].join(
-        ' ',
-      );
-      if (seen.has(id)) continue;
-      seen.add(id);
-      kept.push(r);
       let list = this.byName.get(r.name);
       if (list === undefined) this.byName.set(r.name, (list = []));
       list.push(r);
     }
-    this.records = kept;
+    this.records = options.records;
   }
 
   packages(name: string): readonly PackageRecord[] {
-    return this.byName.get(name) ?? [];
+    const list = this.byName.get(name);
+    if (list === undefined) return [];
+    if (!this.deduplicated.has(name)) {
+      this.byName.set(name, list.length > 1 ? unique(list) : list);
+      this.deduplicated.add(name);
+    }
+    return this.byName.get(name)!;
   }
 
   providers(virtual: string): readonly PackageRecord[] {
     if (this.byVirtual === undefined) {
       const index = new Map<string, PackageRecord[]>();
       for (const r of this.records) {
-        if (r.field('provides') === undefined) continue;
+        if (!mayProvide(r)) continue;
         let provides;
         try {
           provides = r.provides;
@@ -81,6 +80,7 @@ export class PackageSet implements AptRepositories {
           }
         }
       }
+      for (const [name, list] of index) if (list.length > 1) index.set(name, unique(list));
       this.byVirtual = index;
     }
     return this.byVirtual.get(virtual) ?? [];
@@ -126,6 +126,23 @@ export class PackageSet implements AptRepositories {
   close(): Promise<void> {
     return this.http.close();
   }
+}
+
+/** The records of one name without repeats: `all` packages appear in every architecture's index. */
+function unique(list: readonly PackageRecord[]): PackageRecord[] {
+  const seen = new Set<string>();
+  return list.filter((r) => {
+    const id = [r.version, r.architecture, r.sha256, r.origin.uri, r.origin.suite].join(' ');
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+}
+
+/** Whether a record may have `Provides`, without reading a lazy record's other fields. */
+function mayProvide(r: PackageRecord): boolean {
+  const known = (r as { readonly hasProvides?: unknown }).hasProvides;
+  return typeof known === 'boolean' ? known : r.field('provides') !== undefined;
 }
 
 async function hasDigest(file: string, record: PackageRecord): Promise<boolean> {

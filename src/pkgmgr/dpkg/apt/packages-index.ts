@@ -10,7 +10,7 @@ import type { Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 
 import type { Logger } from '../../../log.js';
-import { KEPT_FIELDS, toPackageRecord } from './package-record.js';
+import { checkStanza, KEPT_FIELDS, lazyPackageRecord } from './package-record.js';
 import { writeAtomic } from './write-atomic.js';
 import type { PackageRecord, RepositoryOrigin } from './types.js';
 
@@ -30,10 +30,12 @@ export type IndexCompression = 'xz' | 'gz' | 'none';
 export type StanzaFields = Record<string, string>;
 
 /**
- * Returns the records of an index whose compressed file is `file`. The kept fields are also
- * written as JSON under `parsedDir` (by the index's SHA-256), which later runs read instead of
- * decompressing again: xz decompression of a 50 MB index costs seconds, JSON parsing a fraction.
- * Stanzas lacking download fields are skipped.
+ * Returns the records of an index whose compressed file is `file`. The kept fields of its usable
+ * stanzas are also written under `parsedDir` (by the index's SHA-256) in a compact stanza text,
+ * which later runs read instead of decompressing again: xz decompression of a 50 MB index costs
+ * seconds, scanning the compact text a fraction. Records hold only their name until a lookup reads
+ * the rest from that text, so an index costs about its compact size in memory, not objects for
+ * every field of 60,000 stanzas. Stanzas lacking download fields are skipped.
  */
 export async function readPackagesIndex(options: {
   readonly file: string;
@@ -43,51 +45,87 @@ export async function readPackagesIndex(options: {
   readonly origin: RepositoryOrigin;
   readonly logger: Logger;
 }): Promise<PackageRecord[]> {
-  const parsedFile = path.join(options.parsedDir, `${options.sha256}.json`);
-  let stanzas = await readParsed(parsedFile);
-  if (stanzas === undefined) {
-    stanzas = await readStanzas(options.file, options.compression);
-    await writeAtomic(parsedFile, Buffer.from(JSON.stringify(stanzas)));
-  }
-  const records: PackageRecord[] = [];
+  const parsedFile = path.join(options.parsedDir, `${options.sha256}.stanzas`);
+  const cached = await fs.readFile(parsedFile).catch(() => undefined);
+  const records = cached === undefined ? undefined : compactRecords(cached, options.origin);
+  if (records !== undefined) return records;
+  const text = await compactIndex(options);
+  await writeAtomic(parsedFile, text);
+  return compactRecords(text, options.origin) ?? [];
+}
+
+/** Streams an index into the compact text of its usable stanzas (see {@link formatStanza}). */
+async function compactIndex(options: {
+  readonly file: string;
+  readonly compression: IndexCompression;
+  readonly origin: RepositoryOrigin;
+  readonly logger: Logger;
+}): Promise<Buffer> {
+  const raw = createReadStream(options.file, { highWaterMark: 1 << 20 });
+  let input: AsyncIterable<Buffer> = raw;
+  if (options.compression === 'xz') input = raw.pipe(lzma.createDecompressor());
+  if (options.compression === 'gz') input = raw.pipe(createGunzip());
+  const parts: string[] = [];
   let skipped = 0;
-  for (const fields of stanzas) {
-    const record = toPackageRecord(fields, options.origin);
-    if (typeof record === 'string') skipped++;
-    else records.push(record);
+  try {
+    for await (const fields of parseStanzas(input)) {
+      if (checkStanza(fields) === undefined) parts.push(formatStanza(fields));
+      else skipped++;
+    }
+  } finally {
+    raw.destroy();
   }
   if (skipped > 0) {
     const { uri, suite } = options.origin;
     options.logger.debug(`skipped ${skipped} unusable stanzas of "${uri}" "${suite}"`);
   }
+  return Buffer.from(parts.join(''), 'utf8');
+}
+
+/**
+ * One stanza as `name: value` lines, `package` first and `provides` (when present) second, so a
+ * scan finds both without parsing the rest; continuation lines start with a space and a blank line
+ * ends the stanza. {@link parseStanzas} reads it back to the same fields.
+ */
+function formatStanza(fields: StanzaFields): string {
+  let out = `package: ${fields['package']}\n`;
+  if (fields['provides'] !== undefined) out += `provides: ${continued(fields['provides'])}\n`;
+  for (const [name, value] of Object.entries(fields)) {
+    if (name !== 'package' && name !== 'provides') out += `${name}: ${continued(value)}\n`;
+  }
+  return `${out}\n`;
+}
+
+function continued(value: string): string {
+  return value.replaceAll('\n', '\n ');
+}
+
+const PACKAGE_PREFIX = Buffer.from('package: ');
+const PROVIDES_PREFIX = Buffer.from('provides:');
+
+/** Lazy records over compact stanza text, or `undefined` when the text is not in that format. */
+function compactRecords(text: Buffer, origin: RepositoryOrigin): PackageRecord[] | undefined {
+  const records: PackageRecord[] = [];
+  let pos = 0;
+  while (pos < text.length) {
+    const eol = text.indexOf(NEWLINE, pos);
+    if (eol < 0 || text.compare(PACKAGE_PREFIX, 0, 9, pos, pos + 9) !== 0) return undefined;
+    const blank = text.indexOf('\n\n', eol - 1);
+    const end = blank < 0 ? text.length : blank + 1;
+    const name = text.toString('utf8', pos + PACKAGE_PREFIX.length, eol);
+    const hasProvides = text.compare(PROVIDES_PREFIX, 0, 9, eol + 1, eol + 10) === 0;
+    const start = pos;
+    records.push(
+      lazyPackageRecord({ name, hasProvides, origin }, () => stanzaAt(text, start, end)),
+    );
+    pos = end + 1;
+  }
   return records;
 }
 
-async function readParsed(file: string): Promise<StanzaFields[] | undefined> {
-  try {
-    const value: unknown = JSON.parse(await fs.readFile(file, 'utf8'));
-    return Array.isArray(value) ? (value as StanzaFields[]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Decompresses and parses an index file into the kept fields of its stanzas. */
-export async function readStanzas(
-  file: string,
-  compression: IndexCompression,
-): Promise<StanzaFields[]> {
-  const raw = createReadStream(file, { highWaterMark: 1 << 20 });
-  let input: AsyncIterable<Buffer> = raw;
-  if (compression === 'xz') input = raw.pipe(lzma.createDecompressor());
-  if (compression === 'gz') input = raw.pipe(createGunzip());
-  const stanzas: StanzaFields[] = [];
-  try {
-    for await (const fields of parseStanzas(input)) stanzas.push(fields);
-  } finally {
-    raw.destroy();
-  }
-  return stanzas;
+function stanzaAt(text: Buffer, start: number, end: number): StanzaFields {
+  for (const fields of stanzasIn(text, start, end)) return fields;
+  throw new Error(`reading the stanza at ${start} of a parsed index: it is empty`);
 }
 
 /**
