@@ -18,6 +18,7 @@ import { assembleIndex, patchTime } from './assemble-index.js';
 import { patchPlatform, type PackagePatcher } from './patch-platform.js';
 import { planPlatforms, type PlatformPlan } from './plan-platforms.js';
 import type { PatchSource } from './open-source.js';
+import { RunProgress } from './run-progress.js';
 import { checkPublishTarget, type PublishResult, type PublishRequest } from './publish.js';
 import type { PatchContext, PatchImageOptions, PatchSummary, PlatformSummary } from './types.js';
 
@@ -43,6 +44,8 @@ export interface RunContext {
   readonly logger: Logger;
   readonly signal: AbortSignal | undefined;
   readonly workDir: string;
+  /** Reports reads, writes and uploads of blobs, and the long phases. */
+  readonly progress: RunProgress;
 }
 
 /**
@@ -76,7 +79,8 @@ export async function runPatch(
 ): Promise<PatchSummary> {
   const logger = ctx.logger ?? silentLogger;
   const workDir = await mkdtemp(join(options.workingFolder ?? tmpdir(), 'copa-'));
-  const run: RunContext = { logger, signal: ctx.signal, workDir };
+  const progress = new RunProgress(ctx.progress);
+  const run: RunContext = { logger, signal: ctx.signal, workDir, progress };
   try {
     return await runInWorkDir(options, run, deps);
   } catch (err) {
@@ -335,6 +339,7 @@ async function runPlans(
         workDir: join(run.workDir, `platform-${i}`),
         ignoreErrors: options.ignoreErrors,
         repositories: options.repositories,
+        progress: run.progress,
         logger,
         signal: run.signal,
       });

@@ -24,6 +24,7 @@ import type {
 import type { UpdateManifest } from '../report/types.js';
 import { findPreviousPatch, mergeRequested, patchHistoryEntry } from './patch-history.js';
 import { patchedAnnotation } from './assemble-index.js';
+import { RunProgress, shortDigest } from './run-progress.js';
 import type { PlatformSummary } from './types.js';
 import {
   installedVersionsOf,
@@ -55,6 +56,8 @@ export interface PatchPlatformOptions {
   readonly ignoreErrors: boolean;
   /** Changes to the image's package sources (mirrors, extra suites, keyrings). */
   readonly repositories?: RepositoryOverrides | undefined;
+  /** Where reading the layers and the long phases are reported; nowhere when absent. */
+  readonly progress?: RunProgress | undefined;
   readonly logger: Logger;
   readonly signal: AbortSignal | undefined;
 }
@@ -82,7 +85,11 @@ export async function patchPlatform(options: PatchPlatformOptions): Promise<Plat
     image.digest(),
   ]);
   const previous = findPreviousPatch(config);
-  const baseLayers = previous === undefined ? layers : layers.slice(0, previous.layerIndex);
+  const progress = options.progress ?? new RunProgress();
+  const name = formatPlatform(options.platform);
+  const baseLayers = (previous === undefined ? layers : layers.slice(0, previous.layerIndex)).map(
+    (layer) => progress.layer(layer, (d) => `${name}: reading layer "${shortDigest(d)}"`),
+  );
   const tree = layersFileTree(baseLayers, { logger, signal: options.signal });
   const patcher = await choosePatcher(options, tree);
   const base = {
@@ -103,15 +110,17 @@ export async function patchPlatform(options: PatchPlatformOptions): Promise<Plat
     logger.info(`replacing the previous copa patch layer (${previous.packages.length} packages)`);
   }
   const request = mergedRequest(options.request, previous?.packages ?? []);
-  const patch = await patcher({
-    tree,
-    request,
-    cacheDir: options.cacheDir,
-    workDir: options.workDir,
-    ...(hasOverrides(options.repositories) ? { aptOverrides: options.repositories } : {}),
-    logger,
-    signal: options.signal,
-  });
+  const patch = await progress.phase(`${name}: resolving and downloading packages`, () =>
+    patcher({
+      tree,
+      request,
+      cacheDir: options.cacheDir,
+      workDir: options.workDir,
+      ...(hasOverrides(options.repositories) ? { aptOverrides: options.repositories } : {}),
+      logger,
+      signal: options.signal,
+    }),
+  );
   checkFailures(options, patch);
   if (patch.updated.length === 0 || sameAsPrevious(patch, previous?.packages)) {
     logger.info('up to date: no package needs an update');
@@ -223,15 +232,21 @@ async function buildPatchedImage(
     options.logger.warn('writing the layer with gzip: Docker schema 2 images have no zstd layers');
     compression = 'gzip';
   }
-  const layer = await writeLayer(patch.entries, {
-    compression,
-    dir,
-    mtime: Math.floor(Date.parse(options.created) / 1000),
-    mediaTypeFamily: docker ? 'docker' : 'oci',
-    signal: options.signal,
-  }).catch((err: unknown) => {
-    throw wrapError(`writing the patch layer of ${formatPlatform(options.platform)}`, err);
-  });
+  const progress = options.progress ?? new RunProgress();
+  const name = formatPlatform(options.platform);
+  const write = () =>
+    writeLayer(patch.entries, {
+      compression,
+      dir,
+      mtime: Math.floor(Date.parse(options.created) / 1000),
+      mediaTypeFamily: docker ? 'docker' : 'oci',
+      signal: options.signal,
+    });
+  const layer = await progress
+    .phase(`${name}: writing the patch layer`, write, (l) => l.size())
+    .catch((err: unknown) => {
+      throw wrapError(`writing the patch layer of ${name}`, err);
+    });
   options.logger.info(`wrote layer "${await layer.digest()}" (${await layer.size()} bytes)`);
   const history = patchHistoryEntry(patch.updated, options.created);
   const append = {

@@ -25,6 +25,7 @@ import type { RegistryClient } from '../registry/index.js';
 import type { PatchSource } from './open-source.js';
 import type { RunContext } from './patch-image.js';
 import { reachableLoader } from './open-source.js';
+import { shortDigest } from './run-progress.js';
 import { patchedTagOf, platformTag, resolveTargetReference } from './target-reference.js';
 import type { PatchImageOptions } from './types.js';
 
@@ -127,17 +128,22 @@ async function pushResult(
     const images = [
       ...request.platformImages.map((p) => p.image),
       ...(await keptImages(request, target)),
-    ];
+    ].map((image) => run.progress.image(image, pushLabel));
     const raw = await result.rawManifest();
     run.logger.info(`pushing "${name}": ${images.length} manifests, then the index`);
     ({ digest } = await pushIndex(client, target, raw, await result.mediaType(), images, {
       ...(mountFrom === undefined ? {} : { mountFrom }),
     }));
   } else {
-    ({ digest } = await pushImage(client, target, result, mountFrom ? { mountFrom } : {}));
+    const image = run.progress.image(result, pushLabel);
+    ({ digest } = await pushImage(client, target, image, mountFrom ? { mountFrom } : {}));
   }
   run.logger.info(`pushed "${name}@${digest}"`);
   return { target: name, digest, pushed: true, ociDir: undefined, loaded: [], commands: [] };
+}
+
+function pushLabel(digest: string): string {
+  return `pushing layer "${shortDigest(digest)}"`;
 }
 
 /** The source's images the result keeps, when they must be copied to another repository. */
@@ -164,7 +170,11 @@ async function writeResultLayout(
 ): Promise<PublishResult> {
   const ociDir = resolve(request.options.ociDir ?? 'copa-oci');
   const tag = target.kind === 'registry' ? (target.reference.tag as string) : target.tag;
-  const desc = await writeLayout(ociDir, request.result, {
+  const writeLabel = (d: string) => `writing layer "${shortDigest(d)}" to the layout`;
+  const result = isImageIndex(request.result)
+    ? run.progress.index(request.result, writeLabel)
+    : run.progress.image(request.result, writeLabel);
+  const desc = await writeLayout(ociDir, result, {
     tag,
     logger: run.logger,
     ...(run.signal ? { signal: run.signal } : {}),
