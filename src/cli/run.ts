@@ -74,6 +74,7 @@ async function patch(flags: PatchFlags, io: CliIo, deps: RunDependencies): Promi
       stdout: io.stdout,
       logger,
       progress: display,
+      writeLine: (line) => display.writeLine(line),
       ...(io.signal === undefined ? {} : { signal: io.signal }),
       ...deps,
     });

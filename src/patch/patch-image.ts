@@ -168,7 +168,6 @@ async function runInWorkDir(
     commands: published.commands,
     droppedAttestations: result.droppedAttestations,
   };
-  logSummary(summary, run.logger);
   if (options.output !== undefined && reports.length > 0 && deps.writeVex !== undefined) {
     await deps.writeVex(summary, reports, options.output);
     return { ...summary, vexFile: options.output };
@@ -180,22 +179,6 @@ function warnUnsupported(options: PatchImageOptions, logger: Logger): void {
   // TODO: existing layers are never re-encoded; --force-compression only affects the new layer.
   if (options.forceCompression)
     logger.warn('ignoring --force-compression: existing layers are kept as they are');
-}
-
-/** Logs one line per platform and the dropped attestations: the run's summary table. */
-function logSummary(summary: PatchSummary, logger: Logger): void {
-  for (const p of summary.platforms) {
-    const what =
-      p.status === 'patched'
-        ? `${p.updated.length} packages updated, manifest "${p.digest}"`
-        : (p.message ?? `manifest "${p.digest ?? p.sourceDigest}"`);
-    logger.info(`${formatPlatform(p.platform)}: ${p.status}: ${what}`);
-  }
-  if (summary.droppedAttestations.length > 0) {
-    logger.info(
-      `left out ${summary.droppedAttestations.length} attestation manifests of replaced images`,
-    );
-  }
 }
 
 function emptySummary(

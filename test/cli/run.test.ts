@@ -6,7 +6,7 @@ import type { PatchEntry, PatchRunContext } from '../../src/cli/commands/patch.j
 import type { PatchCommandOptions } from '../../src/cli/options.js';
 import { run, type RunDependencies } from '../../src/cli/run.js';
 import { CopaError } from '../../src/errors.js';
-import type { PatchSummary } from '../../src/patch/index.js';
+import { PatchFailedError, type PatchSummary } from '../../src/patch/index.js';
 import { captureIo, type CapturedIo } from './capture-io.js';
 
 const version = (
@@ -304,6 +304,62 @@ describe('copa patch output', () => {
     assert.deepEqual(io.stderr.lines(), [
       'to publish the result, run:',
       ...commands.map((c) => `  ${c}`),
+    ]);
+  });
+
+  it('prints the summary table on stderr, once, and the reference on stdout', async () => {
+    const platforms = [
+      {
+        platform: { os: 'linux', architecture: 'amd64' },
+        status: 'patched' as const,
+        sourceDigest: digest,
+        digest,
+        updated: [{ name: 'zlib1g', arch: 'amd64', fromVersion: '1', toVersion: '2' }],
+        failed: [],
+        fixedVulnerabilities: [],
+        scriptsNotRun: [],
+      },
+    ];
+    const reference = `r:1-patched@${digest}`;
+    const { io } = await runCli(['patch', '-i', 'r:1'], async () =>
+      summaryOf({ reference, platforms }),
+    );
+    assert.equal(io.stdout.text, `${reference}\n`);
+    assert.deepEqual(io.stderr.lines(), [
+      'PLATFORM     STATUS   UPDATED  MANIFEST',
+      `linux/amd64  patched  1        ${digest}`,
+    ]);
+  });
+
+  it('prints the summary table of a run that failed, then the error', async () => {
+    const platforms = [
+      {
+        platform: { os: 'linux', architecture: 'arm64' },
+        status: 'failed' as const,
+        sourceDigest: digest,
+        digest: undefined,
+        updated: [],
+        failed: [],
+        fixedVulnerabilities: [],
+        scriptsNotRun: [],
+        message: 'patching linux/arm64: no fix',
+      },
+    ];
+    const { code, io } = await runCli(['patch', '-i', 'r:1'], async () => {
+      throw new PatchFailedError(
+        'patching: a platform failed',
+        summaryOf({ platforms }),
+        'Fix it.',
+      );
+    });
+    assert.equal(code, 1);
+    assert.equal(io.stdout.text, '');
+    assert.deepEqual(io.stderr.lines(), [
+      'PLATFORM     STATUS  UPDATED  MANIFEST',
+      'linux/arm64  failed  -        -',
+      'linux/arm64: patching linux/arm64: no fix',
+      'error: patching: a platform failed',
+      'hint: Fix it.',
     ]);
   });
 

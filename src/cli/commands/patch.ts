@@ -3,6 +3,7 @@ import type { Logger } from '../../log.js';
 import type { PatchSummary } from '../../patch/index.js';
 import type { ProgressReporter } from '../../progress.js';
 import { ExitCode } from '../exit-code.js';
+import { formatSummary } from '../format-summary.js';
 import type { OutputStream } from '../io.js';
 import type { PatchCommandOptions } from '../options.js';
 import { formatDuration } from '../parse-duration.js';
@@ -35,6 +36,8 @@ export interface PatchCommandContext {
   readonly patchImage?: PatchEntry;
   /** How long a cancelled run may take to stop before the command gives up on it. */
   readonly stopGraceMs?: number;
+  /** Writes one line of the summary table to stderr; `logger.info` when absent. */
+  readonly writeLine?: (line: string) => void;
 }
 
 /** Node's timers overflow past this many milliseconds (about 24.8 days). */
@@ -60,6 +63,8 @@ export async function runPatchCommand(
     return ExitCode.success;
   } catch (err) {
     if (controller.signal.aborted) throw controller.signal.reason;
+    // A run stopped by failed platforms still tells how each platform ended.
+    if (hasSummary(err)) printTable(err.summary, context);
     throw err;
   } finally {
     stopTimeout();
@@ -72,10 +77,23 @@ export async function runPatchCommand(
  * the image was up to date; the commands that publish an unpushed result on stderr.
  */
 function printSummary(summary: PatchSummary, context: PatchCommandContext): void {
+  printTable(summary, context);
   if (summary.reference !== undefined) context.stdout.write(`${summary.reference}\n`);
   if (summary.commands.length === 0) return;
   context.logger.info('to publish the result, run:');
   for (const command of summary.commands) context.logger.info(`  ${command}`);
+}
+
+/** The summary table on stderr, once per run. */
+function printTable(summary: PatchSummary, context: PatchCommandContext): void {
+  const writeLine = context.writeLine ?? ((line: string) => context.logger.info(line));
+  for (const line of formatSummary(summary)) writeLine(line);
+}
+
+function hasSummary(err: unknown): err is { summary: PatchSummary } {
+  if (typeof err !== 'object' || err === null || !('summary' in err)) return false;
+  const summary = (err as { summary: unknown }).summary;
+  return typeof summary === 'object' && summary !== null && 'platforms' in summary;
 }
 
 async function loadPatchEntry(): Promise<PatchEntry> {
