@@ -81,6 +81,25 @@ export async function patchImage(
   try {
     return await runPatch(options, ctx, deps);
   } finally {
-    await client.close();
+    await closeClient(client, ctx.signal);
   }
+}
+
+/** How long a cancelled run waits for the registry connections to close. */
+const abortedCloseMs = 250;
+
+/**
+ * Closes the client's connections. After an abort, a request that ignores the signal must not
+ * hold the run up: the wait is bounded and the connections are left to close on their own.
+ */
+async function closeClient(client: RegistryClient, signal: AbortSignal | undefined): Promise<void> {
+  const closing = client.close();
+  if (signal?.aborted !== true) return closing;
+  closing.catch(() => {});
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, abortedCloseMs);
+  });
+  await Promise.race([closing.catch(() => {}), bound]);
+  clearTimeout(timer);
 }

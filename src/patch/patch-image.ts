@@ -82,7 +82,7 @@ export async function runPatch(
   const progress = new RunProgress(ctx.progress);
   const run: RunContext = { logger, signal: ctx.signal, workDir, progress };
   try {
-    return await runInWorkDir(options, run, deps);
+    return await settleAfterAbort(runInWorkDir(options, run, deps), ctx.signal);
   } catch (err) {
     if (ctx.signal?.aborted) throw abortError(ctx.signal, err);
     throw err;
@@ -404,6 +404,29 @@ async function buildResult(
 function defaultCacheDir(): string {
   const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
   return join(base, 'copa');
+}
+
+/** How long a run waits for its parts to stop after an abort before it gives up on them. */
+const abortGraceMs = 1000;
+
+/**
+ * Waits for `work`; once `signal` aborts, at most {@link abortGraceMs} more, so that a part that
+ * does not honour the signal cannot keep a cancelled run from ending.
+ */
+function settleAfterAbort<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return work;
+  return new Promise<T>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const onAbort = () => {
+      timer = setTimeout(() => reject(signal.reason), abortGraceMs);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    });
+  });
 }
 
 function abortError(signal: AbortSignal, cause: unknown): CopaError {
