@@ -51,11 +51,15 @@ node --import tsx scripts/build-demo-image.ts --push "$host/demo/debian:bookworm
   --reports "$work/reports" --report-platforms linux/amd64,linux/arm64 >"$work/layout.json"
 
 # copa, cold and warm.
+# --debug logs every request, so the warm run can be checked for package downloads; it keeps the
+# working folder, which lives under $work.
 run_copa() {
   local tag=$1 cache=$2
+  mkdir -p "$work/wf-$tag"
   XDG_CACHE_HOME=$cache /usr/bin/time -v -o "$work/time-$tag.txt" \
-    node bin/copa.js patch -i "$host/demo/debian:bookworm" -r "$work/reports" \
-    --tag "$tag" --push --progress quiet >"$work/copa-$tag.out" 2>"$work/copa-$tag.err" ||
+    node bin/copa.js --debug patch -i "$host/demo/debian:bookworm" -r "$work/reports" \
+    --tag "$tag" --push --progress plain -w "$work/wf-$tag" \
+    >"$work/copa-$tag.out" 2>"$work/copa-$tag.err" ||
     { cat "$work/copa-$tag.err" >&2; exit 1; }
 }
 echo "copa, cold cache" >&2
@@ -64,7 +68,11 @@ copa_cold=$(elapsed "$t0" "$t1")
 echo "copa, warm cache" >&2
 t0=$(now); run_copa bench-warm "$work/cache"; t1=$(now)
 copa_warm=$(elapsed "$t0" "$t1")
-peak_kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/time-bench-cold.txt")
+# A warm re-run must not download any package again: the .deb cache holds every file it needs.
+cold_debs=$(grep -c '^debug: GET ".*\.deb"' "$work/copa-bench-cold.err" || true)
+warm_debs=$(grep -c '^debug: GET ".*\.deb"' "$work/copa-bench-warm.err" || true)
+peak_mib() { awk -F': ' '/Maximum resident set size/ {printf "%d", $2 / 1024}' "$work/time-$1.txt"; }
+
 
 # The floor: the same .debs, fetched, unpacked and gzipped into one layer per platform.
 security=$(awk '/^URIs:/ {u=$2} /^Suites:.*bookworm-security/ {print u; exit}' \
@@ -138,4 +146,6 @@ printf '%-34s %10s %14s\n' "copa, warm cache" "$copa_warm" "$(ratio "$copa_warm"
 if [ -n "$docker_time" ]; then
   printf '%-34s %10s %14s\n' "docker build --only-upgrade" "$docker_time" "$(ratio "$docker_time" "$floor")"
 fi
-printf '\ncopa peak memory (cold run): %s MiB\n' "$((peak_kb / 1024))"
+printf '\npackages downloaded: cold %s, warm %s\n' "$cold_debs" "$warm_debs"
+printf 'copa peak memory (maximum resident set): cold %s MiB, warm %s MiB\n' \
+  "$(peak_mib bench-cold)" "$(peak_mib bench-warm)"
