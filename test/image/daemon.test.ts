@@ -12,7 +12,7 @@ import { appendLayer } from '../../src/image/mutate.js';
 import type { Image } from '../../src/image/types.js';
 import { readMergedFiles } from '../../src/layer/read-merged-files.js';
 import { writeLayer } from '../../src/layer/write-layer.js';
-import { daemonUnavailableReason, startDaemon, type TestDaemon } from './dockerd.js';
+import { daemonUnavailableReason, startDaemon, type TestDaemon } from '../support/dockerd.js';
 import { fixtureImage, textFile } from './fixture-image.js';
 
 const skip = daemonUnavailableReason();
