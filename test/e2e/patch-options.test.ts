@@ -106,6 +106,25 @@ describe('copa patch options end to end', { timeout }, () => {
     assert.ok(!(await tagsOf(registry.host, 'demo/debian')).includes('bad-strict'));
   });
 
+  test('--mirror replaces the archive of the image sources: a closed one fails the run', async () => {
+    const run = await runCopa([
+      'patch',
+      '-i',
+      source,
+      '-r',
+      join(work, 'amd64'),
+      '-t',
+      'bad-mirror',
+      '--push',
+      '--mirror',
+      'http://127.0.0.1:1/debian',
+    ]);
+    assert.equal(run.code, 1, describeRun(run));
+    assert.match(run.stderr, /127\.0\.0\.1:1\/debian/);
+    assert.match(run.stderr, /^linux\/amd64 +failed +- +-$/m);
+    assert.ok(!(await tagsOf(registry.host, 'demo/debian')).includes('bad-mirror'));
+  });
+
   test('--ignore-errors goes on past the failing package and writes the tag', async () => {
     const run = await runCopa([
       'patch',
@@ -120,6 +139,11 @@ describe('copa patch options end to end', { timeout }, () => {
     ]);
     assert.equal(run.code, 0, describeRun(run));
     assert.match(run.stderr, /openssl/);
+    // One summary table, with a row per platform.
+    assert.equal(run.stderr.match(/^PLATFORM +STATUS +UPDATED +MANIFEST$/gm)?.length, 1);
+    assert.match(run.stderr, /^linux\/amd64 +patched +\d+ +sha256:[0-9a-f]{64}$/m);
+    assert.match(run.stderr, /^linux\/arm64\S* +(patched|ignored) /m);
+    assert.match(run.stderr, /^linux\/arm\/v7 +kept: no report +- +sha256:[0-9a-f]{64}$/m);
     const before = (await inspectRaw(source)).json['manifests'] as IndexEntry[];
     const after = (await inspectRaw(`${registry.host}/demo/debian:bad-ignored`)).json[
       'manifests'
