@@ -69,8 +69,8 @@ echo "copa, warm cache" >&2
 t0=$(now); run_copa bench-warm "$work/cache"; t1=$(now)
 copa_warm=$(elapsed "$t0" "$t1")
 # A warm re-run must not download any package again: the .deb cache holds every file it needs.
-cold_debs=$(grep -c '^debug: GET ".*\.deb"' "$work/copa-bench-cold.err" || true)
-warm_debs=$(grep -c '^debug: GET ".*\.deb"' "$work/copa-bench-warm.err" || true)
+cold_debs=$(grep -c 'debug: .*GET ".*\.deb"' "$work/copa-bench-cold.err" || true)
+warm_debs=$(grep -c 'debug: .*GET ".*\.deb"' "$work/copa-bench-warm.err" || true)
 peak_mib() { awk -F': ' '/Maximum resident set size/ {printf "%d", $2 / 1024}' "$work/time-$1.txt"; }
 
 

@@ -26,9 +26,11 @@ export interface PackageSetOptions {
 export class PackageSet implements AptRepositories {
   readonly arch: string;
   readonly origins: readonly RepositoryOrigin[];
-  private readonly byName = new Map<string, PackageRecord[]>();
-  /** Names whose list had duplicates removed; done on first lookup, not for every record. */
-  private readonly deduplicated = new Set<string>();
+  /**
+   * Records by name: one record alone (most names), else a list. Lists have their duplicates
+   * removed at the first lookup, which replaces them with a frozen list.
+   */
+  private readonly byName = new Map<string, PackageRecord | PackageRecord[]>();
   private byVirtual: Map<string, PackageRecord[]> | undefined;
   private readonly records: readonly PackageRecord[];
   private readonly downloads = new Map<string, Promise<string>>();
@@ -43,21 +45,22 @@ export class PackageSet implements AptRepositories {
     this.debDir = path.join(options.cacheDir, 'debs', 'sha256');
     this.signal = options.signal;
     for (const r of options.records) {
-      let list = this.byName.get(r.name);
-      if (list === undefined) this.byName.set(r.name, (list = []));
-      list.push(r);
+      const known = this.byName.get(r.name);
+      if (known === undefined) this.byName.set(r.name, r);
+      else if (Array.isArray(known)) known.push(r);
+      else this.byName.set(r.name, [known, r]);
     }
     this.records = options.records;
   }
 
   packages(name: string): readonly PackageRecord[] {
-    const list = this.byName.get(name);
-    if (list === undefined) return [];
-    if (!this.deduplicated.has(name)) {
-      this.byName.set(name, list.length > 1 ? unique(list) : list);
-      this.deduplicated.add(name);
-    }
-    return this.byName.get(name)!;
+    const known = this.byName.get(name);
+    if (known === undefined) return [];
+    if (!Array.isArray(known)) return [known];
+    if (Object.isFrozen(known)) return known;
+    const list = Object.freeze(unique(known)) as PackageRecord[];
+    this.byName.set(name, list);
+    return list;
   }
 
   providers(virtual: string): readonly PackageRecord[] {
