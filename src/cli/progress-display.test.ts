@@ -56,6 +56,16 @@ describe('createProgressDisplay()', () => {
     assert.match(lines[1] as string, /^pulling "sha256:aa": done, 3\.0 kB in \d+\.\ds$/);
   });
 
+  it('prints only the time of a phase that counted no bytes', () => {
+    const { stream, shown } = display('plain');
+    shown.start('p', 'linux/amd64: resolving and downloading packages');
+    shown.done('p', 'done');
+    assert.match(
+      stream.text,
+      /^linux\/amd64: resolving and downloading packages: done in \d+\.\ds\n$/,
+    );
+  });
+
   it('prints skipped transfers too with debug', () => {
     const { stream, shown } = display('plain', { debug: true });
     shown.start('b', 'pushing "sha256:bb"');

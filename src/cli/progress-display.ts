@@ -91,6 +91,8 @@ class LineDisplay implements ProgressDisplay {
     if (status === 'skipped') return `${transfer.label}: ${colors.dim('skipped')}`;
     if (status === 'failed') return `${transfer.label}: ${colors.red('failed')}`;
     const seconds = ((Date.now() - transfer.startedMs) / 1000).toFixed(1);
+    // A phase that moved no bytes it could count (resolving packages, say) shows only its time.
+    if (transfer.bytes === 0) return `${transfer.label}: done in ${seconds}s`;
     return `${transfer.label}: done, ${formatBytes(transfer.bytes)} in ${seconds}s`;
   }
 }
