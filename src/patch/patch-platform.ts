@@ -88,7 +88,8 @@ export async function patchPlatform(options: PatchPlatformOptions): Promise<Plat
   const progress = options.progress ?? new RunProgress();
   const name = formatPlatform(options.platform);
   const baseLayers = (previous === undefined ? layers : layers.slice(0, previous.layerIndex)).map(
-    (layer) => progress.layer(layer, (d) => `${name}: reading layer "${shortDigest(d)}"`),
+    (layer) =>
+      progress.layer(layer, (d) => `${name}: reading layer "${shortDigest(d)}"`, { once: true }),
   );
   const tree = layersFileTree(baseLayers, { logger, signal: options.signal });
   const patcher = await choosePatcher(options, tree);

@@ -51,6 +51,18 @@ describe('RunProgress', () => {
     assert.equal(await tracked.diffId(), await layer.diffId());
   });
 
+  it('reports only the first read of a layer with once', async () => {
+    const reporter = recorder();
+    const layer = memoryLayer(Buffer.from('tar'));
+    const tracked = new RunProgress(reporter).layer(layer, () => 'reading', { once: true });
+    await drain(await tracked.compressed());
+    await drain(await tracked.uncompressed());
+    assert.deepEqual(
+      reporter.events.filter((e) => e.startsWith('start')),
+      [`start blob-1 reading ${await layer.size()}`],
+    );
+  });
+
   it('wraps every layer of an image and keeps its other members', async () => {
     const reporter = recorder();
     const image = await randomImage(3, { layers: 2 });

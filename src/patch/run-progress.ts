@@ -41,9 +41,17 @@ export class RunProgress {
     }
   }
 
-  /** The layer with its stored bytes (and the uncompressed stream read from them) reported. */
-  layer(layer: Layer, labelOf: LabelOf): Layer {
-    const compressed = (): Promise<ByteStream> => Promise.resolve(this.#counted(layer, labelOf));
+  /**
+   * The layer with its stored bytes (and the uncompressed stream read from them) reported. With
+   * `once`, only the first read is reported: a file tree reads its layers in several passes.
+   */
+  layer(layer: Layer, labelOf: LabelOf, options: { readonly once?: boolean } = {}): Layer {
+    let reads = 0;
+    const compressed = (): Promise<ByteStream> => {
+      reads += 1;
+      if (options.once === true && reads > 1) return layer.compressed();
+      return Promise.resolve(this.#counted(layer, labelOf));
+    };
     return new Proxy(layer, {
       get: (target, key) => {
         if (key === 'compressed') return compressed;
