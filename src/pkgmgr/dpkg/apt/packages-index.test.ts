@@ -1,7 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
 
-import { parseStanzas } from './packages-index.js';
+import { silentLogger } from '../../../log.js';
+import { parseStanzas, readPackagesIndex } from './packages-index.js';
 
 async function collect(chunks: string[]): Promise<Record<string, string>[]> {
   async function* input() {
@@ -54,4 +58,74 @@ test('parseStanzas gives the same stanzas whatever the chunk boundaries', async 
     for (let i = 0; i < INDEX.length; i += size) chunks.push(INDEX.slice(i, i + size));
     assert.deepEqual(await collect(chunks), whole, `chunks of ${size}`);
   }
+});
+
+const DOWNLOADABLE = [
+  'Package: libfoo1',
+  'Version: 1.2-3',
+  'Architecture: amd64',
+  'Multi-Arch: same',
+  'Depends: libc6 (>= 2.34),',
+  '  libbar2 | libbaz2',
+  'Provides: foo-abi-1',
+  'Filename: pool/main/f/foo/libfoo1_1.2-3_amd64.deb',
+  'Size: 1234',
+  'SHA256: ' + 'B'.repeat(64),
+  '',
+  'Package: nofile',
+  'Version: 1',
+  'Architecture: all',
+  '',
+  'Package: foo-doc',
+  'Version: 1.2-3',
+  'Architecture: all',
+  'Filename: pool/main/f/foo/foo-doc_1.2-3_all.deb',
+  'Size: 99',
+  'SHA256: ' + 'c'.repeat(64),
+  '',
+].join('\n');
+
+test('readPackagesIndex gives the same records from the index and from its parsed cache', async (t) => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'packages-index-'));
+  t.after(() => fs.rm(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'Packages');
+  await fs.writeFile(file, DOWNLOADABLE);
+  const origin = {
+    uri: 'http://127.0.0.1/debian',
+    suite: 'stable',
+    component: 'main',
+    priority: 500,
+  };
+  const read = () =>
+    readPackagesIndex({
+      file,
+      sha256: 'a'.repeat(64),
+      compression: 'none',
+      parsedDir: path.join(dir, 'parsed'),
+      origin,
+      logger: silentLogger,
+    });
+  const summary = async () =>
+    (await read()).map((r) => ({
+      name: r.name,
+      version: r.version,
+      architecture: r.architecture,
+      multiArch: r.multiArch,
+      depends: r.depends,
+      provides: r.provides,
+      sizeBytes: r.sizeBytes,
+      sha256: r.sha256,
+      filename: r.filename,
+    }));
+  const fromIndex = await summary();
+  await fs.rm(file);
+  const fromCache = await summary();
+  assert.deepEqual(fromCache, fromIndex);
+  assert.deepEqual(
+    fromIndex.map((r) => r.name),
+    ['libfoo1', 'foo-doc'],
+  );
+  assert.equal(fromIndex[0]?.sha256, 'b'.repeat(64));
+  assert.equal(fromIndex[0]?.depends.length, 2);
+  assert.equal(fromIndex[0]?.provides[0]?.[0]?.name, 'foo-abi-1');
 });

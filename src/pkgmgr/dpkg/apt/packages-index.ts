@@ -65,21 +65,31 @@ async function compactIndex(options: {
   let input: AsyncIterable<Buffer> = raw;
   if (options.compression === 'xz') input = raw.pipe(lzma.createDecompressor());
   if (options.compression === 'gz') input = raw.pipe(createGunzip());
-  const parts: string[] = [];
+  // Text is turned into bytes a megabyte at a time, so the whole index is never held as strings.
+  const chunks: Buffer[] = [];
+  let pending = '';
   let skipped = 0;
   try {
     for await (const fields of parseStanzas(input)) {
-      if (checkStanza(fields) === undefined) parts.push(formatStanza(fields));
-      else skipped++;
+      if (checkStanza(fields) !== undefined) {
+        skipped++;
+        continue;
+      }
+      pending += formatStanza(fields);
+      if (pending.length >= 1 << 20) {
+        chunks.push(Buffer.from(pending, 'utf8'));
+        pending = '';
+      }
     }
   } finally {
     raw.destroy();
   }
+  chunks.push(Buffer.from(pending, 'utf8'));
   if (skipped > 0) {
     const { uri, suite } = options.origin;
     options.logger.debug(`skipped ${skipped} unusable stanzas of "${uri}" "${suite}"`);
   }
-  return Buffer.from(parts.join(''), 'utf8');
+  return Buffer.concat(chunks);
 }
 
 /**
