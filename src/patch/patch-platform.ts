@@ -111,6 +111,8 @@ export async function patchPlatform(options: PatchPlatformOptions): Promise<Plat
     logger.info(`replacing the previous copa patch layer (${previous.packages.length} packages)`);
   }
   const request = mergedRequest(options.request, previous?.packages ?? []);
+  // TODO: package managers take no progress reporter, so .deb downloads show as one phase per
+  // platform, without bytes, instead of a bar per package.
   const patch = await progress.phase(`${name}: resolving and downloading packages`, () =>
     patcher({
       tree,
