@@ -104,17 +104,17 @@ function addPatchOptions(command: Command) {
       patchDefaults.timeout,
     )
     .option('-w, --working-folder <dir>', 'folder for temporary files (default: system temp)')
-    .option('-l, --loader <loader>', 'docker or podman: not loaded yet, see --oci-dir')
+    .option(
+      '-l, --loader <loader>',
+      'engine to load the result into without --push: docker or podman',
+    )
     .option('--oci-dir <dir>', 'OCI layout the result goes to without --push (default: ./copa-oci)')
     .option(
       '--progress <mode>',
       'progress display: auto, plain, tty, quiet',
       patchDefaults.progress,
     )
-    .option(
-      '--compression <type>',
-      'new layers: uncompressed (default; gzip with --push), gzip, zstd',
-    )
+    .option('--compression <type>', 'new layers: gzip (default), zstd, uncompressed')
     .option('--force-compression', 'recompress every layer, not only the new ones')
     .option('--mirror <url>', "archive URL replacing the image's main Debian or Ubuntu archive")
     .option('--security-mirror <url>', "archive URL replacing the image's security archive")

@@ -35,7 +35,7 @@ describe('resolvePatchOptions()', () => {
       workingFolder: undefined,
       loader: undefined,
       ociDir: undefined,
-      compression: 'uncompressed',
+      compression: 'gzip',
       forceCompression: false,
       repositories: {},
       debug: false,
@@ -78,8 +78,9 @@ describe('resolvePatchOptions()', () => {
     assert.equal(progress, 'plain');
   });
 
-  it('compresses new layers with gzip when pushing and no --compression is given', () => {
+  it('compresses new layers with gzip when no --compression is given, pushing or not', () => {
     assert.equal(resolve({ image: 'a:1', push: true }).options.compression, 'gzip');
+    assert.equal(resolve({ image: 'a:1' }).options.compression, 'gzip');
     assert.equal(
       resolve({ image: 'a:1', push: true, compression: 'uncompressed' }).options.compression,
       'uncompressed',

@@ -96,7 +96,7 @@ export function resolvePatchOptions(
     workingFolder: nonEmpty(flags.workingFolder),
     loader: optionalOneOf('--loader', flags.loader, loaders),
     ociDir: nonEmpty(flags.ociDir),
-    compression: parseCompression(flags.compression, push),
+    compression: parseCompression(flags.compression),
     forceCompression: flags.forceCompression === true,
     repositories: parseRepositoryFlags(flags),
     debug: flags.debug === true,
@@ -268,14 +268,16 @@ function parseTimeout(text: string): number {
   return ms;
 }
 
-function parseCompression(text: string | undefined, push: boolean): Compression {
+function parseCompression(text: string | undefined): Compression {
   if (text === 'estargz') {
     throw usageError(
       'reading --compression: estargz is not supported by copa yet',
       `Pass one of ${compressions.join(', ')}.`,
     );
   }
-  return optionalOneOf('--compression', text, compressions) ?? (push ? 'gzip' : 'uncompressed');
+  // Gzip everywhere by default: Copa leaves a layout's new layer uncompressed, but a gzip layer
+  // is what registries and engines take without conversion, and a layout is often pushed later.
+  return optionalOneOf('--compression', text, compressions) ?? 'gzip';
 }
 
 function parseProgress(text: string | undefined, warn: (message: string) => void): ProgressMode {

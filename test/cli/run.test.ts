@@ -235,7 +235,7 @@ describe('copa patch flags', () => {
     assert.equal(options?.format, 'openvex');
     assert.equal(options?.timeoutMs, 300_000);
     assert.equal(options?.push, false);
-    assert.equal(options?.compression, 'uncompressed');
+    assert.equal(options?.compression, 'gzip');
     assert.deepEqual(options?.platforms, []);
   });
 
