@@ -47,7 +47,7 @@ export interface PatchCommandOptions {
    * `uncompressed` for a local load or layout (as Copa) and `gzip` when pushing.
    */
   readonly compression: Compression;
-  /** `--force-compression`: re-encode every layer, not only the new ones, to `compression`. */
+  /** `--force-compression`: accepted for compatibility with Copa; not applied. */
   readonly forceCompression: boolean;
   /**
    * `--mirror`, `--security-mirror`, `--extra-suite`, `--keyring`: changes to the image's

@@ -9,6 +9,9 @@ const unitMs: Readonly<Record<string, number>> = {
   h: 3_600_000,
 };
 
+/** The longest duration Go can hold: 2^63-1 nanoseconds (about 2562047h), in milliseconds. */
+export const maxDurationMs = Math.floor(Number(2n ** 63n - 1n) / 1e6);
+
 /**
  * Parses a Go-style duration (`5m`, `90s`, `1h30m`, `1.5h`, `300ms`, `0`) into milliseconds, or
  * returns `undefined` when `text` is not one. A sign is not accepted: durations here are limits.

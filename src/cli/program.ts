@@ -115,7 +115,7 @@ function addPatchOptions(command: Command) {
       patchDefaults.progress,
     )
     .option('--compression <type>', 'new layers: gzip (default), zstd, uncompressed')
-    .option('--force-compression', 'recompress every layer, not only the new ones')
+    .option('--force-compression', 'accepted for compatibility, not applied')
     .option('--mirror <url>', "archive URL replacing the image's main Debian or Ubuntu archive")
     .option('--security-mirror <url>', "archive URL replacing the image's security archive")
     .addOption(

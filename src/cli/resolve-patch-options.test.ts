@@ -91,15 +91,25 @@ describe('resolvePatchOptions()', () => {
     assert.equal(resolve({ image: 'a:1', tagSuffix: '' }).options.tagSuffix, 'patched');
   });
 
-  it('drops duplicate platforms and empty list items', () => {
+  it('drops duplicate platforms', () => {
     const { options } = resolve({
       image: 'a:1',
-      platform: ['linux/amd64,', 'linux/amd64', ' linux/s390x '],
+      platform: ['linux/amd64', 'linux/amd64', ' linux/s390x '],
     });
     assert.deepEqual(options.platforms, [
       { os: 'linux', architecture: 'amd64' },
       { os: 'linux', architecture: 's390x' },
     ]);
+  });
+
+  it('rejects an empty platform list item', () => {
+    for (const platform of [',', ' ', 'linux/amd64,']) {
+      assert.throws(
+        () => resolve({ image: 'a:1', platform: [platform] }),
+        (err: unknown) =>
+          isCopaError(err) && err.code === 'USAGE' && err.message.includes('--platform'),
+      );
+    }
   });
 
   it('accepts a digest reference when --tag is given', () => {

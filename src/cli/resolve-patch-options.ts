@@ -1,9 +1,10 @@
 import { CopaError } from '../errors.js';
+import { parseReference } from '../reference/index.js';
 import type { Platform } from '../image/types.js';
 import type { Compression } from '../layer/types.js';
 import type { ImageLoader, PatchCommandOptions, ProgressMode } from './options.js';
 import { formatPlatform, tryParsePlatform } from './parse-platform.js';
-import { tryParseDuration } from './parse-duration.js';
+import { formatDuration, maxDurationMs, tryParseDuration } from './parse-duration.js';
 import { parseRepositoryFlags, type RepositoryFlags } from './parse-repository-flags.js';
 
 /** The flags of `copa patch` as commander leaves them: strings and booleans, unchecked. */
@@ -184,7 +185,28 @@ function requireImage(flags: PatchFlags): string {
       `reading --image: "${image}" contains white space`,
       'Pass one image reference.',
     );
+  if (!image.startsWith('oci:')) checkReference('--image', image);
   return image;
+}
+
+/** Throws a `USAGE` error naming `flag` when `reference` is not a valid registry reference. */
+function checkReference(flag: string, reference: string): void {
+  const transport = /^([a-z][a-z0-9+.-]*):\/\//.exec(reference);
+  if (transport !== null) {
+    throw usageError(
+      `reading ${flag}: "${reference}" starts with the transport prefix "${transport[0]}"`,
+      'Drop the prefix: copa takes host/repo:tag (a registry) or oci:DIR:TAG (an OCI layout).',
+    );
+  }
+  try {
+    parseReference(reference);
+  } catch (err) {
+    if (!(err instanceof CopaError) || err.code !== 'REFERENCE_INVALID') throw err;
+    throw new CopaError('USAGE', `reading ${flag}: ${err.message}`, {
+      ...(err.hint === undefined ? {} : { hint: err.hint }),
+      cause: err,
+    });
+  }
 }
 
 /** Whether the repository part of a reference (before any digest) ends in `:<tag>`. */
@@ -209,6 +231,7 @@ function checkTag(text: string | undefined, image: string): string | undefined {
     if (!hasTag(tag)) {
       throw usageError(`reading --tag: no tag found in reference "${tag}"`, 'End it with :<tag>.');
     }
+    checkReference('--tag', tag);
     return tag;
   }
   if (!tagPattern.test(tag)) {
@@ -233,8 +256,14 @@ function checkTagSuffix(text: string | undefined): string {
 
 function parsePlatforms(values: readonly string[]): Platform[] {
   const platforms = new Map<string, Platform>();
-  const texts = values.flatMap((v) => v.split(',')).map((t) => t.trim());
-  for (const text of texts.filter((t) => t !== '')) {
+  const blank = values.find((v) => v.split(',').some((t) => t.trim() === ''));
+  if (blank !== undefined) {
+    throw usageError(
+      `reading --platform: "${blank}" has an empty platform`,
+      'Pass os/arch[/variant] without empty list items, for example --platform linux/amd64.',
+    );
+  }
+  for (const text of values.flatMap((v) => v.split(',')).map((t) => t.trim())) {
     const parsed = tryParsePlatform(text);
     if (typeof parsed === 'string') {
       throw usageError(
@@ -263,6 +292,18 @@ function parseTimeout(text: string): number {
     throw usageError(
       `reading --timeout: "${text}" is not a positive duration`,
       'Pass a duration such as 90s, 5m, 1h30m or 300ms.',
+    );
+  }
+  if (ms < 1) {
+    throw usageError(
+      `reading --timeout: "${text}" is shorter than 1ms`,
+      'Pass a duration of at least 1ms, such as 90s, 5m or 300ms.',
+    );
+  }
+  if (ms > maxDurationMs) {
+    throw usageError(
+      `reading --timeout: "${text}" is too long`,
+      `Pass a duration of at most ${formatDuration(maxDurationMs)}.`,
     );
   }
   return ms;

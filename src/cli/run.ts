@@ -27,6 +27,7 @@ const booleanFlags = new Set([
   '--force-compression',
   '--exit-on-eol',
   '--debug',
+  '-p',
 ]);
 
 /**
@@ -52,6 +53,7 @@ export async function run(
       io.stdout.write(program.command.helpInformation());
       return ExitCode.success;
     }
+    checkShortBooleanValues(args);
     if (args[0] === 'help') checkHelpTopic(args[1], program.command);
     await program.command.parseAsync(args, { from: 'user' });
     return program.exitCode() ?? ExitCode.success;
@@ -138,13 +140,28 @@ function fromCommanderError(err: CommanderError, args: readonly string[]): CopaE
   });
 }
 
+/** Short flags without a value; `-p=maybe` would otherwise read as the flags `-=maybe`. */
+const shortBooleanFlags = new Set(['-p']);
+
+/** Throws a `USAGE` error for a short flag without a value given one that is not a boolean. */
+function checkShortBooleanValues(args: readonly string[]): void {
+  const end = args.indexOf('--');
+  for (const arg of end === -1 ? args : args.slice(0, end)) {
+    const match = /^(-[a-zA-Z])=(.*)$/.exec(arg);
+    if (match === null || !shortBooleanFlags.has(match[1] as string)) continue;
+    throw new CopaError('USAGE', `reading ${match[1]}: "${match[2]}" is not a boolean`, {
+      hint: `Pass ${match[1]} alone, or ${match[1]}=true or ${match[1]}=false.`,
+    });
+  }
+}
+
 /** Rewrites `--flag=true` as `--flag` and drops `--flag=false` for the flags without a value. */
 function normalizeBooleanFlags(argv: readonly string[]): string[] {
   const end = argv.indexOf('--');
   const head = end === -1 ? argv : argv.slice(0, end);
   const tail = end === -1 ? [] : argv.slice(end);
   const rewritten = head.flatMap((arg) => {
-    const match = /^(--[a-z-]+)=(true|false|1|0)$/.exec(arg);
+    const match = /^(--[a-z-]+|-[a-zA-Z])=(true|false|1|0)$/.exec(arg);
     if (match === null || !booleanFlags.has(match[1] as string)) return [arg];
     return match[2] === 'true' || match[2] === '1' ? [match[1] as string] : [];
   });

@@ -172,6 +172,15 @@ describe('copa usage errors', () => {
     ['bulk mode', ['patch', '--config', 'bulk.yaml'], '--config'],
     ['a boolean flag with a value', ['patch', '-i', 'a:1', '--push=maybe'], '--push'],
     ['the generate command', ['generate', '-i', 'a:1'], 'generate'],
+    ['an upper-case image repository', ['patch', '-i', 'UPPER/Case:1'], '--image'],
+    ['a short image digest', ['patch', '-i', 'foo@sha256:123', '-t', 'x'], '--image'],
+    ['a transport prefix on the image', ['patch', '-i', 'docker://host/x:1'], '--image'],
+    ['an upper-case tag repository', ['patch', '-i', 'a:1', '-t', 'Other/Repo:x'], '--tag'],
+    ['an empty platform list', ['patch', '-i', 'a:1', '--platform', ','], '--platform'],
+    ['a blank platform', ['patch', '-i', 'a:1', '--platform', ' '], '--platform'],
+    ['a timeout under 1ms', ['patch', '-i', 'a:1', '--timeout', '1ns'], '--timeout'],
+    ['a timeout beyond Go', ['patch', '-i', 'a:1', '--timeout', '99999999999h'], '--timeout'],
+    ['a short boolean flag with a value', ['patch', '-i', 'a:1', '-p=maybe'], '-p'],
   ];
   for (const [name, argv, named] of cases) {
     it(`exits 2 naming ${named} for ${name}`, async () => {
@@ -187,6 +196,17 @@ describe('copa usage errors', () => {
   it('points at the help of the command in the hint', async () => {
     const { io } = await runCli(['patch', '-i', 'a:1', '--bogus']);
     assert.match(io.stderr.lines()[1] as string, /copa help patch/);
+  });
+
+  it('tells to drop a transport prefix from the image', async () => {
+    const { io } = await runCli(['patch', '-i', 'docker://host/x:1']);
+    assert.match(io.stderr.lines()[1] as string, /Drop the prefix.*oci:DIR:TAG/);
+  });
+
+  it('says --force-compression is not applied in the help', async () => {
+    const { io } = await runCli(['help', 'patch']);
+    const line = io.stdout.text.split('\n').find((l) => l.includes('--force-compression'));
+    assert.match(line ?? '', /not applied/);
   });
 
   it('suggests a close flag for a typo', async () => {
@@ -269,6 +289,8 @@ describe('copa patch flags', () => {
     assert.equal(yes.options?.ignoreErrors, true);
     const no = await runCli(['patch', '-i', 'a:1', '--push=false']);
     assert.equal(no.options?.push, false);
+    assert.equal((await runCli(['patch', '-i', 'a:1', '-p=true'])).options?.push, true);
+    assert.equal((await runCli(['patch', '-i', 'a:1', '-p=false'])).options?.push, false);
   });
 
   it('reads --debug before or after the command', async () => {
