@@ -143,6 +143,15 @@ describe('copa report', () => {
     assert.equal(typeof JSON.parse(io.stdout.text), 'object');
   });
 
+  it('prints one line and a hint for a path that does not exist', async () => {
+    const { code, io } = await runCli(['report', '/nonexistent/report.json']);
+    assert.equal(code, 1);
+    assert.deepEqual(io.stderr.lines(), [
+      'error: reading report "/nonexistent/report.json": the path does not exist',
+      'hint: Check the path: give a report file, or a directory with one report per platform.',
+    ]);
+  });
+
   it('exits 2 for an unknown output format', async () => {
     const { code, io } = await runCli(['report', '--format', 'xml', report]);
     assert.equal(code, 2);

@@ -3,6 +3,8 @@
  * patched, as a table or as Copa's v1alpha2 update manifest (which also makes it a reference for
  * scanner plugins' output).
  */
+import { stat } from 'node:fs/promises';
+
 import { CopaError } from '../../errors.js';
 import { formatPlatform } from '../../image/index.js';
 import type { Logger } from '../../log.js';
@@ -51,6 +53,7 @@ export async function runReportCommand(
         },
       );
     }
+    await checkReportPath(path);
     const manifests = await readReports(path, {
       scanner: options.scanner,
       logger: stderrLogger(io.stderr, options.debug === true),
@@ -68,6 +71,16 @@ export async function runReportCommand(
       colors: colorsFor(io.stderr, env),
     });
     return exitCodeFor(err);
+  }
+}
+
+/** Throws a one-line `REPORT_INVALID` error with a hint when `path` does not exist. */
+async function checkReportPath(path: string): Promise<void> {
+  const info = await stat(path).catch(() => undefined);
+  if (info === undefined) {
+    throw new CopaError('REPORT_INVALID', `reading report "${path}": the path does not exist`, {
+      hint: 'Check the path: give a report file, or a directory with one report per platform.',
+    });
   }
 }
 
