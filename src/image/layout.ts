@@ -110,7 +110,13 @@ function chooseEntry(index: IndexManifest, location: LayoutLocation): Descriptor
   }
   const entry = index.manifests.find((m) => m.annotations?.[refNameAnnotation] === location.tag);
   if (entry === undefined) {
-    throw new CopaError('LAYOUT_INVALID', `reading ${where}: no entry tagged "${location.tag}"`);
+    const tags = index.manifests.flatMap((m) => m.annotations?.[refNameAnnotation] ?? []);
+    throw new CopaError('LAYOUT_INVALID', `reading ${where}: no entry tagged "${location.tag}"`, {
+      hint:
+        tags.length === 0
+          ? 'The layout has no tagged entry: pass oci:DIR without a tag if it holds one entry.'
+          : `Tags in the layout: ${tags.map((t) => `"${t}"`).join(', ')}; pass one as oci:DIR:TAG.`,
+    });
   }
   return entry;
 }

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
 import type { PatchEntry, PatchRunContext } from '../../src/cli/commands/patch.js';
@@ -480,6 +482,33 @@ describe('copa patch failures', () => {
       'hint: Log in with "docker login" first.',
     ]);
     assert.equal(io.stdout.text, '');
+  });
+
+  it('lists the tags of an OCI layout that lacks the tag asked for', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'copa-cli-layout-'));
+    try {
+      writeFileSync(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+      const entry = {
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        digest,
+        size: 10,
+        annotations: { 'org.opencontainers.image.ref.name': '1.0' },
+      };
+      writeFileSync(
+        join(dir, 'index.json'),
+        JSON.stringify({ schemaVersion: 2, manifests: [entry] }),
+      );
+      const io = captureIo();
+      const argv = ['patch', '-i', `oci:${dir}:nosuchtag`, '--progress', 'quiet'];
+      const code = await run([...argv, '-r', 'testdata/reports/trivy/debian-12-amd64.json'], io);
+      assert.equal(code, 1);
+      assert.deepEqual(io.stderr.lines(), [
+        `error: reading layout "${dir}": no entry tagged "nosuchtag"`,
+        'hint: Tags in the layout: "1.0"; pass one as oci:DIR:TAG.',
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('prints the stack with --debug', async () => {
