@@ -15,7 +15,7 @@ import {
 import { prefixLogger, silentLogger, type Logger } from '../log.js';
 import type { UpdateManifest } from '../report/types.js';
 import { assembleIndex, patchTime } from './assemble-index.js';
-import { patchPlatform, type PackagePatcher } from './patch-platform.js';
+import { patchPlatform, type PackagePatcher, type PlatformOutcome } from './patch-platform.js';
 import { planPlatforms, type PlatformPlan } from './plan-platforms.js';
 import type { PatchSource } from './open-source.js';
 import { RunProgress } from './run-progress.js';
@@ -114,23 +114,23 @@ async function runInWorkDir(
     run.logger.info('ignoring --platform: the report directory decides the platforms');
   }
   const planned = await planSource(source.top, options, reports, reportKind, run.logger);
-  const results = await runPlans(planned, source, options, run, deps);
+  // One time for the whole run: the layers, configs, manifests and index entries agree.
+  const created = patchTime();
+  const results = await runPlans(planned, source, options, run, deps, created);
   const summaryBase = { source: options.image, pushed: false, vexFile: undefined };
   const failures = results.filter((r) => r.summary.status === 'failed');
   const attempted = results.filter((r) => r.plan.action === 'patch');
   if (failures.length > 0 && !options.ignoreErrors) {
     throw new PatchFailedError(
-      failures.length === 1
-        ? 'patching: a platform failed'
-        : 'patching: one or more platform patches failed',
+      `patching "${options.image}": ${failedNames(failures)} failed`,
       emptySummary(summaryBase, results),
-      'Nothing was written. Fix the cause above, or pass --ignore-errors to keep the other platforms.',
+      failureHint(failures, attempted.length),
     );
   }
   const ignored = results.filter((r) => r.summary.status === 'ignored');
   if (attempted.length > 0 && ignored.length === attempted.length) {
     throw new PatchFailedError(
-      'patching: all platform patches failed',
+      `patching "${options.image}": ${failedNames(ignored)} failed`,
       emptySummary(summaryBase, results),
       'Nothing was written. Fix the cause above.',
     );
@@ -139,7 +139,6 @@ async function runInWorkDir(
     run.logger.info('image is already up to date: no patch was applied');
     return { ...emptySummary(summaryBase, results), upToDate: true };
   }
-  const created = patchTime();
   const result = await buildResult(planned, source, results, created);
   const published = await deps.publish(
     {
@@ -173,6 +172,20 @@ async function runInWorkDir(
     return { ...summary, vexFile: options.output };
   }
   return summary;
+}
+
+function failedNames(failures: readonly PlanResult[]): string {
+  return failures.map((r) => formatPlatform(r.summary.platform)).join(', ');
+}
+
+/** The hint of a failed run: an OS copa cannot patch is not fixed by trying again. */
+function failureHint(failures: readonly PlanResult[], attempted: number): string {
+  if (failures.every((r) => r.code === 'OS_UNSUPPORTED')) {
+    return 'Nothing was written. copa patches only Debian and Ubuntu images (dpkg); give a report of such an image.';
+  }
+  return attempted > 1
+    ? 'Nothing was written. Fix the cause above, or pass --ignore-errors to keep the other platforms.'
+    : 'Nothing was written. Fix the cause above, or pass --ignore-errors to keep the image as it is.';
 }
 
 function warnUnsupported(options: PatchImageOptions, logger: Logger): void {
@@ -288,6 +301,8 @@ interface PlanResult {
   readonly plan: PlatformPlan;
   readonly summary: PlatformSummary;
   readonly image: Image | undefined;
+  /** The code of the error that failed the platform. */
+  readonly code?: string | undefined;
 }
 
 async function runPlans(
@@ -296,8 +311,8 @@ async function runPlans(
   options: PatchImageOptions,
   run: RunContext,
   deps: PatchDeps,
+  created: string,
 ): Promise<PlanResult[]> {
-  const created = patchTime();
   const cacheDir = options.cacheDir ?? defaultCacheDir();
   const todo = planned.plans.filter(
     (p) => !(p.action === 'keep' && (p.reason === 'attestation' || p.reason === 'not an image')),
@@ -326,15 +341,45 @@ async function runPlans(
         logger,
         signal: run.signal,
       });
-      return { plan, ...outcome };
+      return { plan, ...unfixedAsFailed(outcome, options.ignoreErrors, logger) };
     } catch (err) {
       if (run.signal?.aborted) throw err;
-      const error = wrapError(`patching ${formatPlatform(platform)}`, err);
-      if (options.ignoreErrors) logger.warn(`ignoring the failure: ${error.message}`);
-      else logger.warn(error.message);
-      return failedResult(plan, platform, options.ignoreErrors, error.message);
+      const name = formatPlatform(platform);
+      const error = wrapError(`patching ${name}`, err);
+      // The logger names the platform already; a message from a lower layer may too.
+      const reason = withoutPrefix(withoutPrefix(error.message, `patching ${name}: `), `${name}: `);
+      if (options.ignoreErrors) logger.warn(`ignoring the failure: ${reason}`);
+      else logger.warn(reason);
+      const failed = failedResult(plan, platform, options.ignoreErrors, reason);
+      return { ...failed, code: error.code };
     }
   });
+}
+
+function withoutPrefix(message: string, prefix: string): string {
+  let rest = message;
+  while (rest.startsWith(prefix)) rest = rest.slice(prefix.length);
+  return rest;
+}
+
+/**
+ * A platform where no package was updated and some failed (with ignoreErrors) is not up to
+ * date: it is ignored, and its packages stay vulnerable.
+ */
+function unfixedAsFailed(
+  outcome: PlatformOutcome,
+  ignoreErrors: boolean,
+  logger: Logger,
+): PlatformOutcome {
+  const { summary } = outcome;
+  if (summary.status !== 'up to date' || summary.failed.length === 0) return outcome;
+  const names = summary.failed.map((f) => `"${f.name}"`).join(', ');
+  const message = `left unpatched: ${names} could not be updated`;
+  logger.warn(message);
+  return {
+    image: undefined,
+    summary: { ...summary, status: ignoreErrors ? 'ignored' : 'failed', message },
+  };
 }
 
 function keptResult(plan: PlatformPlan, platform: Platform): PlanResult {
