@@ -125,7 +125,7 @@ export async function patchPlatform(options: PatchPlatformOptions): Promise<Plat
       cacheDir: options.cacheDir,
       workDir: options.workDir,
       ...(hasOverrides(options.repositories) ? { aptOverrides: options.repositories } : {}),
-      logger,
+      logger: withoutFailureWarnings(logger),
       signal: options.signal,
     }),
   );
@@ -216,13 +216,31 @@ function sameAsPrevious(patch: PackagePatch, previous: readonly RequestedUpdate[
   return patch.updated.every((u) => before.has(`${u.name}=${u.toVersion}`));
 }
 
+/**
+ * The package manager's logger, without its own warnings about packages it does not update:
+ * those are in `failed`, which {@link checkFailures} reports once, with the version asked.
+ */
+function withoutFailureWarnings(logger: Logger): Logger {
+  return {
+    ...logger,
+    warn: (m) => (m.startsWith('not updating "') ? logger.debug(m) : logger.warn(m)),
+  };
+}
+
+function failureReason(f: PackagePatch['failed'][number]): string {
+  return `"${f.name}" needs >= ${f.fixedVersion}: ${f.reason}`;
+}
+
 function checkFailures(options: PatchPlatformOptions, patch: PackagePatch): void {
   if (patch.failed.length === 0) return;
-  for (const f of patch.failed) options.logger.warn(f.reason);
-  if (options.ignoreErrors) return;
+  const reasons = patch.failed.map(failureReason);
+  if (options.ignoreErrors) {
+    for (const r of reasons) options.logger.warn(r);
+    return;
+  }
   throw new CopaError(
     'PATCH_FAILED',
-    `patching ${formatPlatform(options.platform)}: ${patch.failed.map((f) => f.reason).join('; ')}`,
+    `patching ${formatPlatform(options.platform)}: ${reasons.join('; ')}`,
     { hint: 'Check the report against the repositories, or pass --ignore-errors to go on.' },
   );
 }
