@@ -16,7 +16,7 @@ export type DisplayMode = Exclude<ProgressMode, 'auto'>;
 export interface ProgressDisplay extends ProgressReporter {
   /** Writes one line (without its newline) above the bars. */
   writeLine(line: string): void;
-  /** Removes the bars and prints what is still buffered. */
+  /** Removes the bars and prints what is still buffered; later calls are ignored. */
   stop(): void;
 }
 
@@ -50,10 +50,41 @@ export function resolveDisplayMode(mode: ProgressMode, stream: OutputStream): Di
  * line when each ends, `plain` prints only that line, `quiet` prints no progress at all.
  */
 export function createProgressDisplay(options: ProgressDisplayOptions): ProgressDisplay {
+  return closable(openDisplay(options));
+}
+
+function openDisplay(options: ProgressDisplayOptions): ProgressDisplay {
   if (options.mode === 'tty') return new BarDisplay(options);
   if (options.mode === 'plain') return new LineDisplay(options);
   const write = (line: string) => void options.stream.write(`${line}\n`);
   return { start() {}, update() {}, done() {}, writeLine: write, stop() {} };
+}
+
+/**
+ * Ignores every call after `stop`: an engine that goes on after a timeout or cancellation must
+ * not print below the final error of the command.
+ */
+function closable(display: ProgressDisplay): ProgressDisplay {
+  let stopped = false;
+  return {
+    start: (id, label, totalBytes) => {
+      if (!stopped) display.start(id, label, totalBytes);
+    },
+    update: (id, bytes) => {
+      if (!stopped) display.update(id, bytes);
+    },
+    done: (id, status) => {
+      if (!stopped) display.done(id, status);
+    },
+    writeLine: (line) => {
+      if (!stopped) display.writeLine(line);
+    },
+    stop: () => {
+      if (stopped) return;
+      stopped = true;
+      display.stop();
+    },
+  };
 }
 
 /** One line per finished transfer; nothing while it runs. */

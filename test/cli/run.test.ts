@@ -580,6 +580,32 @@ describe('copa patch failures', () => {
     assert.match(io.stderr.text, /cancelled/);
   });
 
+  it('prints nothing after the final error when the engine goes on after a timeout', async () => {
+    let finished: Promise<void> | undefined;
+    const argv = ['patch', '-i', 'a:1', '--timeout', '20ms', '--progress', 'plain'];
+    const { code, io } = await runCli(
+      argv,
+      ({ signal, progress, logger }) =>
+        new Promise((_resolve, reject) => {
+          signal.addEventListener('abort', () => {
+            finished = new Promise((done) => setTimeout(done, 100)).then(() => {
+              progress.start('layer', 'linux/arm64: reading layer', 10);
+              progress.done('layer', 'failed');
+              logger.warn('late warning');
+              reject(new Error('stopped late'));
+            });
+          });
+        }),
+      { deps: { stopGraceMs: 10 } },
+    );
+    await finished;
+    assert.equal(code, 1);
+    assert.deepEqual(io.stderr.lines(), [
+      'error: patching "a:1": timed out after 20ms',
+      'hint: Pass a longer --timeout, for example --timeout 30m.',
+    ]);
+  });
+
   it('aborts the run after --timeout and exits 1', async () => {
     let aborted: unknown;
     const { code, io } = await runCli(
