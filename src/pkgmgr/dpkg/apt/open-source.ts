@@ -250,6 +250,7 @@ async function loadIndex(
     parsedDir,
     origin: target.origin,
     logger: ctx.logger,
+    signal: ctx.signal,
   });
 }
 

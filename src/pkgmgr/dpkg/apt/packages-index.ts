@@ -44,6 +44,7 @@ export async function readPackagesIndex(options: {
   readonly parsedDir: string;
   readonly origin: RepositoryOrigin;
   readonly logger: Logger;
+  readonly signal?: AbortSignal | undefined;
 }): Promise<PackageRecord[]> {
   const parsedFile = path.join(options.parsedDir, `${options.sha256}.stanzas`);
   const cached = await fs.readFile(parsedFile).catch(() => undefined);
@@ -60,6 +61,7 @@ async function compactIndex(options: {
   readonly compression: IndexCompression;
   readonly origin: RepositoryOrigin;
   readonly logger: Logger;
+  readonly signal?: AbortSignal | undefined;
 }): Promise<Buffer> {
   const raw = createReadStream(options.file, { highWaterMark: 1 << 20 });
   let input: AsyncIterable<Buffer> = raw;
@@ -71,6 +73,7 @@ async function compactIndex(options: {
   let skipped = 0;
   try {
     for await (const fields of parseStanzas(input)) {
+      options.signal?.throwIfAborted();
       if (checkStanza(fields) !== undefined) {
         skipped++;
         continue;
