@@ -3,7 +3,7 @@
  * hangs or a part ignores the signal, and remove its working folder.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -100,5 +100,33 @@ describe('patchImage() cancellation', () => {
         ),
       1800,
     );
+  });
+
+  it('removes the working folder again when a part writes on after the abort', async () => {
+    const controller = new AbortController();
+    let finished: Promise<void> | undefined;
+    const run = runPatch(
+      options('oci:/nowhere:1'),
+      { signal: controller.signal },
+      {
+        // Ignores the signal and writes into the working folder well after the grace.
+        openSource: (_image, ctx) => {
+          finished = new Promise((resolve) => setTimeout(resolve, 1500)).then(async () => {
+            await mkdir(join(ctx.workDir, 'late'), { recursive: true });
+            await writeFile(join(ctx.workDir, 'late', 'file'), 'x');
+          });
+          return finished.then(() => Promise.reject(new Error('stopped late')));
+        },
+        readReports: () => new Promise<never>(() => {}),
+        patchers: new Map(),
+        publish: () => new Promise<never>(() => {}),
+      },
+    );
+    setTimeout(() => controller.abort(), 100);
+    await assert.rejects(run, (err) => isCopaError(err, 'CANCELLED'));
+    await finished;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const left = (await readdir(work)).filter((name) => name.startsWith('copa-'));
+    assert.deepEqual(left, []);
   });
 });

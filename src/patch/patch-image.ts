@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,14 +82,26 @@ export async function runPatch(
   const workDir = await mkdtemp(join(options.workingFolder ?? tmpdir(), 'copa-'));
   const progress = new RunProgress(ctx.progress);
   const run: RunContext = { logger, signal: ctx.signal, workDir, progress };
+  const work = runInWorkDir(options, run, deps);
+  // A caller that exits before a cancelled part stops must not leave the folder behind.
+  const removeOnExit = () => rmSync(workDir, { recursive: true, force: true });
+  if (!options.debug) process.on('exit', removeOnExit);
   try {
-    return await settleAfterAbort(runInWorkDir(options, run, deps), ctx.signal);
+    return await settleAfterAbort(work, ctx.signal);
   } catch (err) {
     if (ctx.signal?.aborted) throw abortError(ctx.signal, err);
     throw err;
   } finally {
     if (options.debug) logger.warn(`keeping the working folder "${workDir}": remove it by hand`);
-    else await rm(workDir, { recursive: true, force: true });
+    else {
+      await rm(workDir, { recursive: true, force: true });
+      // A part that ignored the abort may write on: remove the folder again once it stops.
+      void work
+        .catch(() => undefined)
+        .then(() => rm(workDir, { recursive: true, force: true }))
+        .catch(() => undefined)
+        .finally(() => process.off('exit', removeOnExit));
+    }
   }
 }
 
