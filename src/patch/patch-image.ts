@@ -359,10 +359,9 @@ async function runPlans(
       if (run.signal?.aborted) throw err;
       const name = formatPlatform(platform);
       const error = wrapError(`patching ${name}`, err);
-      // The logger names the platform already; a message from a lower layer may too.
+      // The summary names the platform and gives the reason: logged here it would be said twice.
       const reason = withoutPrefix(withoutPrefix(error.message, `patching ${name}: `), `${name}: `);
-      if (options.ignoreErrors) logger.warn(`ignoring the failure: ${reason}`);
-      else logger.warn(reason);
+      logger.debug(`${options.ignoreErrors ? 'ignoring the failure' : 'failed'}: ${reason}`);
       const failed = failedResult(plan, platform, options.ignoreErrors, reason);
       return { ...failed, code: error.code };
     }
