@@ -101,7 +101,7 @@ it('gives the index entries the created time of their manifests and configs', as
   assert.ok(created !== undefined);
   for (const entry of top.manifests) {
     assert.equal(entry.annotations?.['org.opencontainers.image.created'], created);
-    const image = await result.image(entry.digest);
+    const image: Image = await result.image(entry.digest);
     assert.equal(
       (await image.manifest()).annotations?.['org.opencontainers.image.created'],
       created,
