@@ -164,5 +164,10 @@ describe('runPatch() failures', () => {
     assert.ok(err instanceof PatchFailedError);
     assert.match(err.hint ?? '', /only Debian and Ubuntu images/);
     assert.doesNotMatch(err.hint ?? '', /--ignore-errors/);
+    const ignored = await runPatch({ ...options, ignoreErrors: true }, {}, deps('alpine')).catch(
+      (e: unknown) => e,
+    );
+    assert.ok(ignored instanceof PatchFailedError);
+    assert.match(ignored.hint ?? '', /only Debian and Ubuntu images/);
   });
 });

@@ -145,7 +145,9 @@ async function runInWorkDir(
     throw new PatchFailedError(
       `patching "${options.image}": ${failedNames(ignored)} failed`,
       emptySummary(summaryBase, results),
-      'Nothing was written. Fix the cause above.',
+      ignored.every((r) => r.code === 'OS_UNSUPPORTED')
+        ? unsupportedHint
+        : 'Nothing was written. Fix the cause above.',
     );
   }
   if (!results.some((r) => r.image !== undefined)) {
@@ -191,11 +193,12 @@ function failedNames(failures: readonly PlanResult[]): string {
   return failures.map((r) => formatPlatform(r.summary.platform)).join(', ');
 }
 
+const unsupportedHint =
+  'Nothing was written. copa patches only Debian and Ubuntu images (dpkg); give a report of such an image.';
+
 /** The hint of a failed run: an OS copa cannot patch is not fixed by trying again. */
 function failureHint(failures: readonly PlanResult[], attempted: number): string {
-  if (failures.every((r) => r.code === 'OS_UNSUPPORTED')) {
-    return 'Nothing was written. copa patches only Debian and Ubuntu images (dpkg); give a report of such an image.';
-  }
+  if (failures.every((r) => r.code === 'OS_UNSUPPORTED')) return unsupportedHint;
   return attempted > 1
     ? 'Nothing was written. Fix the cause above, or pass --ignore-errors to keep the other platforms.'
     : 'Nothing was written. Fix the cause above, or pass --ignore-errors to keep the image as it is.';
