@@ -103,8 +103,11 @@ show_index "$host/demo/debian:bookworm" >&2
 echo "patched  $host/demo/debian:bookworm-patched" >&2
 show_index "$host/demo/debian:bookworm-patched" >&2
 if [ -f "$work/vex.json" ]; then
-  statements=$(node -e 'console.log(require(process.argv[1]).statements.length)' "$work/vex.json")
-  echo "VEX      $work/vex.json: $statements statements" >&2
+  # The working folder goes at exit; the VEX document is kept beside it.
+  vex="${TMPDIR:-/tmp}/copa-demo-vex.json"
+  cp "$work/vex.json" "$vex"
+  statements=$(node -e 'console.log(require(process.argv[1]).statements.length)' "$vex")
+  echo "VEX      $vex: $statements statements" >&2
 fi
 if $keep; then
   echo "registry $host (pid $registry_pid) left running; files in $work" >&2
