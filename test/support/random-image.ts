@@ -13,6 +13,7 @@ import type {
   Manifest,
   Platform,
 } from '../../src/image/types.js';
+import { imageFromParts } from '../../src/image/memory-image.js';
 import { MediaType } from '../../src/image/types.js';
 
 /** A small deterministic PRNG (mulberry32), so the same seed gives the same image. */
@@ -121,26 +122,13 @@ async function describeLayer(layer: Layer): Promise<Descriptor> {
   };
 }
 
-/** An image over manifest and config bytes plus layers in memory. */
+/** An image over manifest and config bytes plus layers in memory, checked as sources are. */
 export function memoryImage(
   rawManifest: Uint8Array,
   rawConfig: Uint8Array,
   layers: Layer[],
 ): Image {
-  const manifest = JSON.parse(Buffer.from(rawManifest).toString()) as Manifest;
-  return {
-    digest: async () => sha256(rawManifest),
-    mediaType: async () => manifest.mediaType ?? MediaType.OciManifest,
-    rawManifest: async () => rawManifest,
-    manifest: async () => manifest,
-    rawConfigFile: async () => rawConfig,
-    configFile: async () => JSON.parse(Buffer.from(rawConfig).toString()) as ConfigFile,
-    layers: async () => layers,
-    layerByDigest: async (digest) => {
-      for (const l of layers) if ((await l.digest()) === digest) return l;
-      throw new Error(`no layer ${digest}`);
-    },
-  };
+  return imageFromParts({ rawManifest, rawConfig, layers });
 }
 
 /** A seeded random index with one image per platform (`linux/amd64`, `linux/arm64/v8`…). */
