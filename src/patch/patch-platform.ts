@@ -125,7 +125,7 @@ export async function patchPlatform(options: PatchPlatformOptions): Promise<Plat
       cacheDir: options.cacheDir,
       workDir: options.workDir,
       ...(hasOverrides(options.repositories) ? { aptOverrides: options.repositories } : {}),
-      logger: withoutFailureWarnings(logger),
+      logger,
       signal: options.signal,
     }),
   );
@@ -220,13 +220,6 @@ function sameAsPrevious(patch: PackagePatch, previous: readonly RequestedUpdate[
  * The package manager's logger, without its own warnings about packages it does not update:
  * those are in `failed`, which {@link checkFailures} reports once, with the version asked.
  */
-function withoutFailureWarnings(logger: Logger): Logger {
-  return {
-    ...logger,
-    warn: (m) => (m.startsWith('not updating "') ? logger.debug(m) : logger.warn(m)),
-  };
-}
-
 function failureReason(f: PackagePatch['failed'][number]): string {
   return `"${f.name}" needs >= ${f.fixedVersion}: ${f.reason}`;
 }

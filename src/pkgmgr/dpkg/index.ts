@@ -138,7 +138,8 @@ export async function patchDpkg(options: DpkgPatchOptions): Promise<PackagePatch
     nativeArch: arch,
     logger,
   });
-  for (const f of plan.failed) logger.warn(`not updating "${f.name}": ${f.reason}`);
+  // Failures are returned in `failed`, for the caller to report once; here they are only detail.
+  for (const f of plan.failed) logger.debug(`not updating "${f.name}": ${f.reason}`);
   for (const p of plan.packages) {
     const from = p.old === undefined ? 'new' : p.old.version;
     logger.debug(`planned "${p.record.name}" ${from} -> ${p.record.version} (${p.reason})`);
