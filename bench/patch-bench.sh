@@ -149,3 +149,5 @@ fi
 printf '\npackages downloaded: cold %s, warm %s\n' "$cold_debs" "$warm_debs"
 printf 'copa peak memory (maximum resident set): cold %s MiB, warm %s MiB\n' \
   "$(peak_mib bench-cold)" "$(peak_mib bench-warm)"
+cpu_s() { awk -F': ' '/User time/ {u=$2} /System time/ {s=$2} END {printf "user %.2f s, sys %.2f s", u, s}' "$work/time-$1.txt"; }
+printf 'copa CPU: cold %s; warm %s\n' "$(cpu_s bench-cold)" "$(cpu_s bench-warm)"
