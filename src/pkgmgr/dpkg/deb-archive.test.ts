@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 
 import { isCopaError } from '../../errors.js';
 import { readArMembers, readControlMembers } from './deb-archive.js';
-import { spoolData } from './spool-data.js';
+import { readSpooled, spoolData } from './spool-data.js';
 
 const work = mkdtempSync(join(tmpdir(), 'copa-deb-'));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -59,7 +59,7 @@ describe('deb archive', () => {
       const bin = byPath.get('/usr/bin/sample')!;
       assert.equal(bin.mode, 0o4755);
       assert.equal(bin.uname, 'root');
-      const content = readFileSync(bin.content!.path);
+      const content = await readSpooled(bin.content!);
       assert.equal(content.toString(), '#!/bin/sh\necho sample\n');
       assert.equal(bin.content!.md5, createHash('md5').update(content).digest('hex'));
       const link = byPath.get('/usr/bin/sample-link')!;

@@ -15,8 +15,11 @@ import { DecompressStream } from 'zstd-napi';
 import { CopaError } from '../../errors.js';
 
 const lzma = createRequire(import.meta.url)('lzma-native') as {
-  createDecompressor(): Transform;
+  createDecompressor(options?: { bufsize?: number }): Transform;
 };
+
+/** Read size of a member and output block of the xz decoder: fewer, larger chunks to parse. */
+const CHUNK_BYTES = 256 * 1024;
 
 /** One member of an `ar` archive: where its bytes lie in the file. */
 export interface ArMember {
@@ -66,8 +69,10 @@ function invalid(path: string, reason: string): CopaError {
 /** Returns the decompressor for a member name (`data.tar.xz`), or throws `PACKAGE_INVALID`. */
 function decompressorFor(path: string, name: string): Transform {
   if (name.endsWith('.tar')) return new PassThrough();
-  if (name.endsWith('.tar.gz')) return createGunzip();
-  if (name.endsWith('.tar.xz') || name.endsWith('.tar.lzma')) return lzma.createDecompressor();
+  if (name.endsWith('.tar.gz')) return createGunzip({ chunkSize: CHUNK_BYTES });
+  if (name.endsWith('.tar.xz') || name.endsWith('.tar.lzma')) {
+    return lzma.createDecompressor({ bufsize: CHUNK_BYTES });
+  }
   if (name.endsWith('.tar.zst')) return new DecompressStream();
   throw invalid(path, `unsupported compression of member "${name}"`);
 }
@@ -81,29 +86,41 @@ export interface DebTarEntry {
 /**
  * Streams the entries of the `control.tar*` or `data.tar*` member through `onEntry`, one at a
  * time; `onEntry` must consume the entry's stream (or it is drained). Throws `PACKAGE_INVALID`
- * when the member is missing or cannot be decompressed.
+ * when the member is missing or cannot be decompressed, the signal's reason when aborted.
  */
 export async function forEachTarEntry(
   path: string,
   which: 'control' | 'data',
   onEntry: (entry: DebTarEntry) => Promise<void>,
+  options: { readonly signal?: AbortSignal } = {},
 ): Promise<void> {
+  const { signal } = options;
+  signal?.throwIfAborted();
   const members = await readArMembers(path);
   if (members[0]?.name !== 'debian-binary') throw invalid(path, 'no "debian-binary" member');
   const member = members.find((m) => m.name.startsWith(`${which}.tar`));
   if (member === undefined) throw invalid(path, `no "${which}.tar" member`);
   const extract = tar.extract();
   const end = member.offset + member.sizeBytes - 1;
-  const source = createReadStream(path, { start: member.offset, end });
-  const feeding = pipeline(source, decompressorFor(path, member.name), extract);
+  const source = createReadStream(path, {
+    start: member.offset,
+    end,
+    highWaterMark: CHUNK_BYTES,
+  });
+  const feeding = pipeline(source, decompressorFor(path, member.name), extract, {
+    ...(signal ? { signal } : {}),
+  });
   try {
     for await (const entry of extract) {
+      signal?.throwIfAborted();
       await onEntry({ header: entry.header, stream: entry as unknown as AsyncIterable<Buffer> });
       entry.resume();
     }
     await feeding;
   } catch (err) {
     feeding.catch(() => undefined);
+    extract.destroy();
+    signal?.throwIfAborted();
     if (err instanceof CopaError) throw err;
     throw new CopaError(
       'PACKAGE_INVALID',
@@ -126,20 +143,28 @@ export interface ControlMember {
 }
 
 /** Reads every regular file of `control.tar` into memory (control members are small). */
-export async function readControlMembers(path: string): Promise<Map<string, ControlMember>> {
+export async function readControlMembers(
+  path: string,
+  options: { readonly signal?: AbortSignal } = {},
+): Promise<Map<string, ControlMember>> {
   const members = new Map<string, ControlMember>();
-  await forEachTarEntry(path, 'control', async ({ header, stream }) => {
-    if (header.type !== 'file') return;
-    const chunks: Buffer[] = [];
-    for await (const chunk of stream) chunks.push(chunk);
-    const name = header.name.replace(/^\.\//, '');
-    members.set(name, {
-      name,
-      bytes: Buffer.concat(chunks),
-      mode: (header.mode ?? 0o644) & 0o7777,
-      mtime: Math.floor((header.mtime?.getTime() ?? 0) / 1000),
-    });
-  });
+  await forEachTarEntry(
+    path,
+    'control',
+    async ({ header, stream }) => {
+      if (header.type !== 'file') return;
+      const chunks: Buffer[] = [];
+      for await (const chunk of stream) chunks.push(chunk);
+      const name = header.name.replace(/^\.\//, '');
+      members.set(name, {
+        name,
+        bytes: Buffer.concat(chunks),
+        mode: (header.mode ?? 0o644) & 0o7777,
+        mtime: Math.floor((header.mtime?.getTime() ?? 0) / 1000),
+      });
+    },
+    options,
+  );
   if (!members.has('control')) throw invalid(path, 'control.tar has no "control" file');
   return members;
 }

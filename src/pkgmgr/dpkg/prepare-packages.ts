@@ -59,7 +59,8 @@ async function openPackage(
   index: number,
 ): Promise<PreparedPackage> {
   const { record, old } = planned;
-  const control = await readControlMembers(debPath);
+  const signal = options.signal === undefined ? {} : { signal: options.signal };
+  const control = await readControlMembers(debPath, signal);
   const stanza = parseControl(Buffer.from(control.get('control')!.bytes).toString('utf8'))[0];
   const field = (name: string): string | undefined =>
     stanza?.fields.find((f) => f.name.toLowerCase() === name)?.value;
@@ -74,7 +75,8 @@ async function openPackage(
       { hint: 'The repository index and the package disagree; report it to the repository.' },
     );
   }
-  const members = await spoolData(debPath, join(options.workDir, 'dpkg-unpack', String(index)));
+  const dir = join(options.workDir, 'dpkg-unpack', String(index));
+  const members = await spoolData(debPath, dir, signal);
   const arch = field('architecture') ?? record.architecture;
   return {
     name: record.name,

@@ -1,15 +1,16 @@
 /**
- * One pass over a `.deb`'s `data.tar`: every member's metadata in archive order, regular files
- * written to a scratch directory with their MD5 computed on the way.
+ * One pass over a `.deb`'s `data.tar`: every member's metadata in archive order, the bodies of
+ * regular files appended to one scratch file per package with their MD5 computed on the way.
  */
-import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { createHash, hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 
-import { forEachTarEntry } from './deb-archive.js';
+import type { FileContent } from '../../layer/types.js';
+import { forEachTarEntry, type DebTarEntry } from './deb-archive.js';
+import { SpoolFile } from './spool-file.js';
 
 /** One `data.tar` member, named as dpkg names it in `.list` (`/usr/bin/x`, root as `/.`). */
 export interface DataMember {
@@ -27,7 +28,17 @@ export interface DataMember {
   readonly devMajor?: number;
   readonly devMinor?: number;
   /** Regular files: where the content was written, its size and MD5 (hard links: the target's). */
-  readonly content?: { readonly path: string; readonly sizeBytes: number; readonly md5: string };
+  readonly content?: SpooledContent;
+}
+
+/** A member's body inside its package's spool file. */
+export interface SpooledContent {
+  /** The spool file, shared by every member of the package. */
+  readonly path: string;
+  /** Where the body starts in the spool file. */
+  readonly offset: number;
+  readonly sizeBytes: number;
+  readonly md5: string;
 }
 
 /** Turns a tar member name (`./usr/bin/`) into dpkg's package path (`/usr/bin`). */
@@ -47,56 +58,138 @@ const TYPES: Record<string, DataMember['type'] | undefined> = {
   fifo: 'fifo',
 };
 
+/** Read size of a member's body when the layer is written. */
+const READ_CHUNK_BYTES = 1 << 20;
+
+/** Returns the layer content of a spooled body: a stream of its byte range. */
+export function spooledFileContent(content: SpooledContent): FileContent {
+  const { path, offset, sizeBytes } = content;
+  const open: Extract<FileContent, { kind: 'stream' }>['open'] =
+    sizeBytes === 0
+      ? () => Readable.from([])
+      : () =>
+          createReadStream(path, {
+            start: offset,
+            end: offset + sizeBytes - 1,
+            highWaterMark: Math.min(sizeBytes, READ_CHUNK_BYTES),
+          });
+  return { kind: 'stream', size: sizeBytes, open };
+}
+
+/** Reads a spooled body into memory (for small files such as conffiles). */
+export async function readSpooled(content: SpooledContent): Promise<Buffer> {
+  const bytes = Buffer.alloc(content.sizeBytes);
+  if (content.sizeBytes === 0) return bytes;
+  const file = await open(content.path, 'r');
+  try {
+    for (let done = 0; done < bytes.length;) {
+      const { bytesRead } = await file.read(
+        bytes,
+        done,
+        bytes.length - done,
+        content.offset + done,
+      );
+      if (bytesRead === 0)
+        throw new Error(`"${content.path}" ends before offset ${content.offset + done}`);
+      done += bytesRead;
+    }
+  } finally {
+    await file.close();
+  }
+  return bytes;
+}
+
+export interface SpoolOptions {
+  readonly signal?: AbortSignal;
+}
+
 /**
- * Reads `data.tar` of the package at `debPath`, writing regular files below `dir` (created).
- * Returns the members in archive order. Throws `PACKAGE_INVALID` on an unreadable archive.
+ * Reads `data.tar` of the package at `debPath`, appending the bodies of regular files to the
+ * file `data` below `dir` (created). Returns the members in archive order. Throws
+ * `PACKAGE_INVALID` on an unreadable archive, or the signal's reason when it is aborted.
  */
-export async function spoolData(debPath: string, dir: string): Promise<DataMember[]> {
+export async function spoolData(
+  debPath: string,
+  dir: string,
+  options: SpoolOptions = {},
+): Promise<DataMember[]> {
   await mkdir(dir, { recursive: true });
+  const spool = await SpoolFile.create(join(dir, 'data'));
   const members: DataMember[] = [];
   const byPath = new Map<string, DataMember>();
-  await forEachTarEntry(debPath, 'data', async ({ header, stream }) => {
-    const type = TYPES[header.type ?? 'file'];
-    if (type === undefined) return;
-    const path = toPackagePath(header.name);
-    const base = {
-      path,
-      type,
-      mode: (header.mode ?? 0o644) & 0o7777,
-      uid: header.uid ?? 0,
-      gid: header.gid ?? 0,
-      ...(header.uname ? { uname: header.uname } : {}),
-      ...(header.gname ? { gname: header.gname } : {}),
-      mtime: Math.floor((header.mtime?.getTime() ?? 0) / 1000),
-    };
-    let member: DataMember;
-    if (type === 'file') {
-      const file = join(dir, String(members.length));
-      const md5 = createHash('md5');
-      let sizeBytes = 0;
-      const counted = Readable.from(stream).map((chunk: Buffer) => {
-        md5.update(chunk);
-        sizeBytes += chunk.length;
-        return chunk;
-      });
-      await pipeline(counted, createWriteStream(file));
-      member = { ...base, content: { path: file, sizeBytes, md5: md5.digest('hex') } };
-    } else if (type === 'hardlink') {
-      const target = toPackagePath(header.linkname ?? '');
-      member = {
-        ...base,
-        target,
-        ...(byPath.get(target)?.content ? { content: byPath.get(target)!.content! } : {}),
-      };
-    } else if (type === 'symlink') {
-      member = { ...base, target: header.linkname ?? '' };
-    } else if (type === 'char-device' || type === 'block-device') {
-      member = { ...base, devMajor: header.devmajor ?? 0, devMinor: header.devminor ?? 0 };
-    } else {
-      member = base;
-    }
-    members.push(member);
-    byPath.set(path, member);
-  });
+  try {
+    await forEachTarEntry(
+      debPath,
+      'data',
+      async (entry) => {
+        const member = await toMember(entry, spool, byPath);
+        if (member === undefined) return;
+        members.push(member);
+        byPath.set(member.path, member);
+      },
+      options,
+    );
+    await spool.close();
+  } catch (err) {
+    await spool.abandon();
+    throw err;
+  }
   return members;
+}
+
+async function toMember(
+  { header, stream }: DebTarEntry,
+  spool: SpoolFile,
+  byPath: ReadonlyMap<string, DataMember>,
+): Promise<DataMember | undefined> {
+  const type = TYPES[header.type ?? 'file'];
+  if (type === undefined) return undefined;
+  const path = toPackagePath(header.name);
+  const base = {
+    path,
+    type,
+    mode: (header.mode ?? 0o644) & 0o7777,
+    uid: header.uid ?? 0,
+    gid: header.gid ?? 0,
+    ...(header.uname ? { uname: header.uname } : {}),
+    ...(header.gname ? { gname: header.gname } : {}),
+    mtime: Math.floor((header.mtime?.getTime() ?? 0) / 1000),
+  };
+  switch (type) {
+    case 'file':
+      return { ...base, content: await spoolBody(stream, spool) };
+    case 'hardlink': {
+      const target = toPackagePath(header.linkname ?? '');
+      const content = byPath.get(target)?.content;
+      return { ...base, target, ...(content ? { content } : {}) };
+    }
+    case 'symlink':
+      return { ...base, target: header.linkname ?? '' };
+    case 'char-device':
+    case 'block-device':
+      return { ...base, devMajor: header.devmajor ?? 0, devMinor: header.devminor ?? 0 };
+    default:
+      return base;
+  }
+}
+
+/** Appends one body to the spool; a body that arrives in one chunk is hashed in one call. */
+async function spoolBody(stream: AsyncIterable<Buffer>, spool: SpoolFile): Promise<SpooledContent> {
+  const offset = spool.size;
+  let first: Buffer | undefined;
+  let md5: ReturnType<typeof createHash> | undefined;
+  for await (const chunk of stream) {
+    if (first === undefined && md5 === undefined) {
+      first = chunk;
+    } else {
+      if (md5 === undefined) md5 = createHash('md5').update(first!);
+      md5.update(chunk);
+      first = undefined;
+    }
+    const wait = spool.append(chunk);
+    if (wait !== undefined) await wait;
+  }
+  const sizeBytes = spool.size - offset;
+  const digest = md5 !== undefined ? md5.digest('hex') : hash('md5', first ?? Buffer.alloc(0));
+  return { path: spool.path, offset, sizeBytes, md5: digest };
 }

@@ -9,7 +9,7 @@ import { posix } from 'node:path';
 import type { EntryAttributes, LayerEntry } from '../../layer/types.js';
 import { decideConffile } from './conffiles.js';
 import { resolveOwner, type Diversion, type IdTables, type StatOverride } from './install-rules.js';
-import type { DataMember } from './spool-data.js';
+import { spooledFileContent, type DataMember } from './spool-data.js';
 import type { ConffileRecord } from './status-database.js';
 import { parentPrefixes, toTreePath, type TreeView } from './tree-view.js';
 
@@ -75,9 +75,8 @@ export class UnpackState {
       case 'file': {
         // TODO: apply the capabilities a postinst sets with setcap (iputils-ping, arping); the
         // new binary is written without them and needs root or a setuid fallback to work.
-        const content = member.content!;
-        const file = { kind: 'path', path: content.path, size: content.sizeBytes } as const;
-        this.entries.set(path, { ...attrs, type: 'file', content: file });
+        const content = spooledFileContent(member.content!);
+        this.entries.set(path, { ...attrs, type: 'file', content });
         return;
       }
       case 'hardlink':
@@ -170,9 +169,8 @@ export class UnpackState {
       if (entry?.type === 'file') {
         this.entries.set(path, { ...attrs, type: 'hardlink', target: targetPath });
       } else if (member.content !== undefined) {
-        const content = member.content;
-        const file = { kind: 'path', path: content.path, size: content.sizeBytes } as const;
-        this.entries.set(path, { ...attrs, type: 'file', content: file });
+        const content = spooledFileContent(member.content);
+        this.entries.set(path, { ...attrs, type: 'file', content });
       }
     }
   }

@@ -1,0 +1,87 @@
+/**
+ * An append-only scratch file written in large blocks: the bytes of many members go into one
+ * file, each found again by its offset, instead of one file (and one open/close) per member.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+
+/** Bytes collected before a write is issued. */
+const BLOCK_BYTES = 1 << 20;
+
+/**
+ * Appends chunks to a new file. At most one write is in flight while the next block fills;
+ * `append()` returns a promise only when the caller must wait for that write (backpressure).
+ */
+export class SpoolFile {
+  readonly path: string;
+  readonly #handle: FileHandle;
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
+  /** Bytes appended so far: the offset the next chunk starts at. */
+  #size = 0;
+  /** Bytes handed to writes so far. */
+  #flushed = 0;
+  #writing: Promise<void> = Promise.resolve();
+
+  private constructor(path: string, handle: FileHandle) {
+    this.path = path;
+    this.#handle = handle;
+  }
+
+  /** Creates (or truncates) the file at `path`. */
+  static async create(path: string): Promise<SpoolFile> {
+    return new SpoolFile(path, await open(path, 'w'));
+  }
+
+  /** The number of bytes appended: where the next appended byte will lie. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Appends a chunk (kept, not copied, until written); await the result when there is one. */
+  append(chunk: Buffer): Promise<void> | undefined {
+    if (chunk.length === 0) return undefined;
+    this.#pending.push(chunk);
+    this.#pendingBytes += chunk.length;
+    this.#size += chunk.length;
+    return this.#pendingBytes >= BLOCK_BYTES ? this.#flush() : undefined;
+  }
+
+  /** Writes what is pending and closes the file. */
+  async close(): Promise<void> {
+    try {
+      await this.#flush();
+      await this.#writing;
+    } finally {
+      await this.#handle.close();
+    }
+  }
+
+  /** Closes the file after a failure, ignoring write errors (the file is to be discarded). */
+  async abandon(): Promise<void> {
+    await this.#writing.catch(() => undefined);
+    await this.#handle.close().catch(() => undefined);
+  }
+
+  async #flush(): Promise<void> {
+    await this.#writing;
+    if (this.#pendingBytes === 0) return;
+    const block =
+      this.#pending.length === 1
+        ? this.#pending[0]!
+        : Buffer.concat(this.#pending, this.#pendingBytes);
+    const position = this.#flushed;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.#flushed += block.length;
+    this.#writing = writeAll(this.#handle, block, position);
+    // A failed write is reported by the next append or by close(); never left unhandled.
+    this.#writing.catch(() => undefined);
+  }
+}
+
+async function writeAll(handle: FileHandle, block: Buffer, position: number): Promise<void> {
+  for (let done = 0; done < block.length;) {
+    const { bytesWritten } = await handle.write(block, done, block.length - done, position + done);
+    done += bytesWritten;
+  }
+}
