@@ -37,6 +37,15 @@ export interface EntryAttributes {
 export type FileContent =
   | { kind: 'bytes'; bytes: Uint8Array }
   | { kind: 'path'; path: string; size: number }
-  | { kind: 'stream'; size: number; open: () => ByteStream };
+  | {
+      kind: 'stream';
+      size: number;
+      open: () => ByteStream;
+      /**
+       * Set when the bytes are `size` bytes of a file from `offset` on, as `open()` streams them:
+       * a writer may then read them with positional reads from one open file.
+       */
+      range?: { path: string; offset: number };
+    };
 
 export type Compression = 'gzip' | 'zstd' | 'uncompressed';
