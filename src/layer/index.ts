@@ -5,3 +5,4 @@ export * from './write-layer.js';
 export * from './read-merged-files.js';
 export * from './tar-entries.js';
 export * from './tar-header.js';
+export * from './indexed-layers-file-tree.js';
