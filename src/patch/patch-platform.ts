@@ -10,7 +10,13 @@ import {
   type Image,
   type Platform,
 } from '../image/index.js';
-import { layersFileTree, writeLayer, type Compression } from '../layer/index.js';
+import {
+  indexedLayersFileTree,
+  layersFileTree,
+  writeLayer,
+  type Compression,
+  type IndexedFileTree,
+} from '../layer/index.js';
 import type { Logger } from '../log.js';
 import { compareDebianVersions } from '../pkgmgr/dpkg/version.js';
 import type { RepositoryOverrides } from '../pkgmgr/dpkg/apt/index.js';
@@ -25,7 +31,6 @@ import type { UpdateManifest } from '../report/types.js';
 import { findPreviousPatch, mergeRequested, patchHistoryEntry } from './patch-history.js';
 import { patchedAnnotation } from './assemble-index.js';
 import { RunProgress, shortDigest } from './run-progress.js';
-import { spooledLayer } from './spooled-layer.js';
 import type { PlatformSummary } from './types.js';
 import {
   installedVersionsOf,
@@ -89,14 +94,15 @@ export async function patchPlatform(options: PatchPlatformOptions): Promise<Plat
   const progress = options.progress ?? new RunProgress();
   const name = formatPlatform(options.platform);
   const baseLayers = (previous === undefined ? layers : layers.slice(0, previous.layerIndex)).map(
-    (layer) =>
-      progress.layer(
-        spooledLayer(layer, { dir: join(options.workDir, 'base-layers') }),
-        (d) => `${name}: reading layer "${shortDigest(d)}"`,
-        { once: true },
-      ),
+    (layer) => progress.layer(layer, (d) => `${name}: reading layer "${shortDigest(d)}"`),
   );
-  const tree = layersFileTree(baseLayers, { logger, signal: options.signal });
+  // Each base layer is decompressed once; every later read of the tree, and of the result for
+  // verification, comes from its index.
+  const tree = indexedLayersFileTree(baseLayers, {
+    dir: join(options.workDir, 'base-index'),
+    logger,
+    signal: options.signal,
+  });
   const patcher = await choosePatcher(options, tree);
   const base = {
     platform: options.platform,
@@ -106,7 +112,9 @@ export async function patchPlatform(options: PatchPlatformOptions): Promise<Plat
   };
 
   if (previous !== undefined && options.request.kind === 'packages') {
-    const current = await readInstalledVersions(layersFileTree(layers, { signal: options.signal }));
+    const current = await readInstalledVersions(
+      tree.withUpperLayers(layers.slice(previous.layerIndex)),
+    );
     if (unsatisfiedUpdates(current, options.request.packages).length === 0) {
       logger.info('up to date: the previous patch layer already has every fixed version');
       return upToDate(base);
@@ -135,7 +143,8 @@ export async function patchPlatform(options: PatchPlatformOptions): Promise<Plat
     return upToDate(base, patch);
   }
   const patched = await buildPatchedImage(options, patch, previous !== undefined);
-  const failed = [...patch.failed, ...(await verifyResult(options, patched, request, patch))];
+  const verified = await verifyResult(options, { patched, tree }, request, patch);
+  const failed = [...patch.failed, ...verified];
   return {
     image: patched,
     summary: {
@@ -280,16 +289,22 @@ async function buildPatchedImage(
     : appendLayer(options.image, layer, { ...append, history });
 }
 
+/** The patched image, and the file tree of the base layers below its new layer. */
+interface PatchResult {
+  readonly patched: Image;
+  readonly tree: IndexedFileTree;
+}
+
 async function verifyResult(
   options: PatchPlatformOptions,
-  patched: Image,
+  result: PatchResult,
   request: UpdateRequest,
   patch: PackagePatch,
 ): Promise<PackagePatch['failed']> {
   if (request.kind === 'all') return [];
   const known = new Set(patch.failed.map((f) => f.name));
   const wanted = request.packages.filter((p) => !known.has(p.name));
-  const unsatisfied = unsatisfiedUpdates(await resultVersions(patched, options.signal), wanted);
+  const unsatisfied = unsatisfiedUpdates(await resultVersions(result, options.signal), wanted);
   if (unsatisfied.length === 0) return [];
   for (const u of unsatisfied) options.logger.warn(u.reason);
   if (options.ignoreErrors) return unsatisfied;
@@ -302,17 +317,17 @@ async function verifyResult(
 
 /**
  * Reads the installed versions of the result. A new layer that carries the whole status file
- * decides alone, which spares streaming the base layers again; otherwise (distroless `status.d`
- * entries) the whole merged tree is read.
+ * decides alone; otherwise (distroless `status.d` entries) the new layer is merged over the
+ * base layers' index, which are not decompressed again.
  */
 async function resultVersions(
-  patched: Image,
+  result: PatchResult,
   signal: AbortSignal | undefined,
 ): Promise<ReadonlyMap<string, string>> {
-  const layers = await patched.layers();
-  const top = await layersFileTree(layers.slice(-1), { signal }).readFiles(isStatusFile);
+  const layer = (await result.patched.layers()).slice(-1);
+  const top = await layersFileTree(layer, { signal }).readFiles(isStatusFile);
   if (top.has('var/lib/dpkg/status')) return installedVersionsOf(top);
-  return readInstalledVersions(layersFileTree(layers, { signal }));
+  return readInstalledVersions(result.tree.withUpperLayers(layer));
 }
 
 function fixedVulnerabilities(
