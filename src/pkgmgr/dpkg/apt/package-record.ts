@@ -47,38 +47,48 @@ export function checkStanza(raw: RawFields): string | undefined {
   return undefined;
 }
 
+/** What a lazy record holds before its first lookup. */
+export interface RecordHead {
+  readonly name: string;
+  /** The raw `Provides` value, so finding providers reads no other field. */
+  readonly provides: string | undefined;
+  readonly origin: RepositoryOrigin;
+}
+
 /**
  * Builds a record whose fields are read on first use from `load`, which must give fields that
- * passed {@link checkStanza}. Only the name and whether it has `Provides` are held until then, so
- * an index of 60,000 stanzas costs a few megabytes until a lookup needs one.
+ * passed {@link checkStanza}. Only the head is held until then, so an index of 60,000 stanzas
+ * costs a few megabytes until a lookup needs one.
  */
 export function lazyPackageRecord(
-  head: { readonly name: string; readonly hasProvides: boolean; readonly origin: RepositoryOrigin },
+  head: RecordHead,
   load: () => RawFields,
-): PackageRecord & { readonly hasProvides: boolean } {
+): PackageRecord & { readonly hasProvides: boolean; mayProvide(name: string): boolean } {
   return new IndexRecord(head, load);
 }
 
 class IndexRecord implements PackageRecord {
   readonly name: string;
-  readonly hasProvides: boolean;
   readonly origin: RepositoryOrigin;
+  private readonly providesText: string | undefined;
   private load: (() => RawFields) | undefined;
   private fields: RawFields | undefined;
   private parsed: Map<string, RelationGroups> | undefined;
 
-  constructor(
-    head: {
-      readonly name: string;
-      readonly hasProvides: boolean;
-      readonly origin: RepositoryOrigin;
-    },
-    load: () => RawFields,
-  ) {
+  constructor(head: RecordHead, load: () => RawFields) {
     this.name = head.name;
-    this.hasProvides = head.hasProvides;
+    this.providesText = head.provides;
     this.origin = head.origin;
     this.load = load;
+  }
+
+  get hasProvides(): boolean {
+    return this.providesText !== undefined;
+  }
+
+  /** False when `Provides` certainly lacks `name`; reads no other field. */
+  mayProvide(name: string): boolean {
+    return this.providesText?.includes(name) ?? false;
   }
 
   private get raw(): RawFields {
@@ -180,7 +190,7 @@ class IndexRecord implements PackageRecord {
     this.parsed ??= new Map();
     let groups = this.parsed.get(name);
     if (groups === undefined) {
-      const text = this.raw[name];
+      const text = name === 'provides' ? this.providesText : this.raw[name];
       try {
         groups = text === undefined ? [] : parseRelations(text);
       } catch (err) {

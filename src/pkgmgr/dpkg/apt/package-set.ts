@@ -31,7 +31,8 @@ export class PackageSet implements AptRepositories {
    * removed at the first lookup, which replaces them with a frozen list.
    */
   private readonly byName = new Map<string, PackageRecord | PackageRecord[]>();
-  private byVirtual: Map<string, PackageRecord[]> | undefined;
+  private readonly byVirtual = new Map<string, readonly PackageRecord[]>();
+  private providing: readonly PackageRecord[] | undefined;
   private readonly records: readonly PackageRecord[];
   private readonly downloads = new Map<string, Promise<string>>();
   private readonly http: HttpClient;
@@ -63,30 +64,32 @@ export class PackageSet implements AptRepositories {
     return list;
   }
 
+  /**
+   * The records whose `Provides` names `virtual`. Few lookups need it, so instead of an index of
+   * every virtual name (over 100,000 in bookworm) each name is searched for once among the raw
+   * `Provides` values, and only the records that may match are parsed.
+   */
   providers(virtual: string): readonly PackageRecord[] {
-    if (this.byVirtual === undefined) {
-      const index = new Map<string, PackageRecord[]>();
-      for (const r of this.records) {
-        if (!mayProvide(r)) continue;
-        let provides;
-        try {
-          provides = r.provides;
-        } catch {
-          // One malformed stanza must not hide every other provider; its own lookups still throw.
-          continue;
-        }
-        for (const group of provides) {
-          for (const p of group) {
-            let list = index.get(p.name);
-            if (list === undefined) index.set(p.name, (list = []));
-            if (!list.includes(r)) list.push(r);
-          }
-        }
+    let found = this.byVirtual.get(virtual);
+    if (found !== undefined) return found;
+    this.providing ??= this.records.filter((r) => mayProvide(r));
+    const list: PackageRecord[] = [];
+    for (const r of this.providing) {
+      if (!mayProvide(r, virtual)) continue;
+      let provides;
+      try {
+        provides = r.provides;
+      } catch {
+        // One malformed stanza must not hide every other provider; its own lookups still throw.
+        continue;
       }
-      for (const [name, list] of index) if (list.length > 1) index.set(name, unique(list));
-      this.byVirtual = index;
+      if (provides.some((g) => g.some((p) => p.name === virtual)) && !list.includes(r)) {
+        list.push(r);
+      }
     }
-    return this.byVirtual.get(virtual) ?? [];
+    found = list.length > 1 ? unique(list) : list;
+    this.byVirtual.set(virtual, found);
+    return found;
   }
 
   // TODO: pins (`etc/apt/preferences*`, `APT::Default-Release`) are not applied; an image that
@@ -142,10 +145,16 @@ function unique(list: readonly PackageRecord[]): PackageRecord[] {
   });
 }
 
-/** Whether a record may have `Provides`, without reading a lazy record's other fields. */
-function mayProvide(r: PackageRecord): boolean {
-  const known = (r as { readonly hasProvides?: unknown }).hasProvides;
-  return typeof known === 'boolean' ? known : r.field('provides') !== undefined;
+/**
+ * Whether a record may have `Provides` (naming `name`, when given), without reading a lazy
+ * record's other fields.
+ */
+function mayProvide(r: PackageRecord, name?: string): boolean {
+  const lazy = r as { readonly hasProvides?: unknown; mayProvide?: (name: string) => boolean };
+  if (name !== undefined && typeof lazy.mayProvide === 'function') return lazy.mayProvide(name);
+  if (typeof lazy.hasProvides === 'boolean') return lazy.hasProvides;
+  const text = r.field('provides');
+  return text !== undefined && (name === undefined || text.includes(name));
 }
 
 async function hasDigest(file: string, record: PackageRecord): Promise<boolean> {

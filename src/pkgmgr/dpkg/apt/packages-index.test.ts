@@ -129,3 +129,55 @@ test('readPackagesIndex gives the same records from the index and from its parse
   assert.equal(fromIndex[0]?.depends.length, 2);
   assert.equal(fromIndex[0]?.provides[0]?.[0]?.name, 'foo-abi-1');
 });
+
+test('readPackagesIndex reads records larger than one scan of the parsed file', async (t) => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'packages-index-'));
+  t.after(() => fs.rm(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'Packages');
+  // About 7 MB of stanzas: the parsed file is scanned in parts of a few megabytes.
+  const stanzas: string[] = [];
+  for (let i = 0; i < 30_000; i += 1) {
+    stanzas.push(
+      [
+        `Package: pkg-${i}`,
+        `Version: 1.${i}-1`,
+        'Architecture: amd64',
+        ...(i % 7 === 0 ? [`Provides: virt-${i % 3},`, ` other-${i} (= 1.${i})`] : []),
+        `Depends: libc6 (>= 2.36), pkg-${i + 1}`,
+        `Description: package number ${i}`,
+        ` ${'padding '.repeat(20)}`,
+        `Filename: pool/main/p/pkg-${i}/pkg-${i}_1.${i}-1_amd64.deb`,
+        `Size: ${1000 + i}`,
+        `SHA256: ${i.toString(16).padStart(64, '0')}`,
+        '',
+      ].join('\n'),
+    );
+  }
+  await fs.writeFile(file, stanzas.join('\n'));
+  const read = () =>
+    readPackagesIndex({
+      file,
+      sha256: 'e'.repeat(64),
+      compression: 'none',
+      parsedDir: path.join(dir, 'parsed'),
+      origin: { uri: 'http://127.0.0.1/debian', suite: 'stable', component: 'main', priority: 500 },
+      logger: silentLogger,
+    });
+  await read();
+  await fs.rm(file);
+  const records = await read();
+  assert.equal(records.length, 30_000);
+  for (const i of [0, 1, 17_999, 18_000, 29_999]) {
+    const r = records[i]!;
+    assert.equal(r.name, `pkg-${i}`);
+    assert.equal(r.version, `1.${i}-1`);
+    assert.equal(r.sizeBytes, 1000 + i);
+    assert.equal(r.depends[1]?.[0]?.name, `pkg-${i + 1}`);
+  }
+  const provider = records[21_000]!;
+  assert.deepEqual(
+    provider.provides.map((g) => g[0]?.name),
+    ['virt-0', 'other-21000'],
+  );
+  assert.equal(provider.provides[1]?.[0]?.version?.version, '1.21000');
+});

@@ -2,13 +2,14 @@
  * A streaming reader of `Packages` indexes (`Packages`, `.gz`, `.xz`). Bookworm's main index
  * holds about 60,000 stanzas; only the fields in {@link KEPT_FIELDS} are decoded.
  */
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import type { Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 
+import { CopaError } from '../../../errors.js';
 import type { Logger } from '../../../log.js';
 import { checkStanza, KEPT_FIELDS, lazyPackageRecord } from './package-record.js';
 import { writeAtomic } from './write-atomic.js';
@@ -33,9 +34,10 @@ export type StanzaFields = Record<string, string>;
  * Returns the records of an index whose compressed file is `file`. The kept fields of its usable
  * stanzas are also written under `parsedDir` (by the index's SHA-256) in a compact stanza text,
  * which later runs read instead of decompressing again: xz decompression of a 50 MB index costs
- * seconds, scanning the compact text a fraction. Records hold only their name until a lookup reads
- * the rest from that text, so an index costs about its compact size in memory, not objects for
- * every field of 60,000 stanzas. Stanzas lacking download fields are skipped.
+ * seconds, scanning the compact text a fraction. Records hold only their name (and `Provides`)
+ * and where their stanza lies in that file; a lookup reads the rest from the file. An index of
+ * 60,000 stanzas so costs a few megabytes in memory, not its 30 MB of text. Stanzas lacking
+ * download fields are skipped.
  */
 export async function readPackagesIndex(options: {
   readonly file: string;
@@ -47,12 +49,17 @@ export async function readPackagesIndex(options: {
   readonly signal?: AbortSignal | undefined;
 }): Promise<PackageRecord[]> {
   const parsedFile = path.join(options.parsedDir, `${options.sha256}.stanzas`);
-  const cached = await fs.readFile(parsedFile).catch(() => undefined);
-  const records = cached === undefined ? undefined : compactRecords(cached, options.origin);
-  if (records !== undefined) return records;
+  const cached = await compactFileRecords(parsedFile, options.origin);
+  if (cached !== undefined) return cached;
   const text = await compactIndex(options);
-  await writeAtomic(parsedFile, text);
-  return compactRecords(text, options.origin) ?? [];
+  const written = await writeAtomic(parsedFile, text).then(
+    () => compactFileRecords(parsedFile, options.origin),
+    (err: unknown) => {
+      options.logger.debug(`keeping the parsed index in memory: ${(err as Error).message}`);
+      return undefined;
+    },
+  );
+  return written ?? compactRecords(text, (start, end) => text.subarray(start, end), options.origin);
 }
 
 /** Streams an index into the compact text of its usable stanzas (see {@link formatStanza}). */
@@ -115,25 +122,138 @@ function continued(value: string): string {
 
 const PACKAGE_PREFIX = Buffer.from('package: ');
 const PROVIDES_PREFIX = Buffer.from('provides:');
+const SCAN_CHUNK = 4 << 20;
 
-/** Lazy records over compact stanza text, or `undefined` when the text is not in that format. */
-function compactRecords(text: Buffer, origin: RepositoryOrigin): PackageRecord[] | undefined {
-  const records: PackageRecord[] = [];
+/** Where one stanza of compact text lies, with what a record holds before its first lookup. */
+interface StanzaHead {
+  readonly name: string;
+  readonly provides: string | undefined;
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * Lazy records over the compact stanza text in `file`, scanned a few megabytes at a time, or
+ * `undefined` when the file is absent or not in that format. The file is named by the index's
+ * hash and replaced only atomically by the same bytes, so the offsets stay valid while it exists.
+ */
+async function compactFileRecords(
+  file: string,
+  origin: RepositoryOrigin,
+): Promise<PackageRecord[] | undefined> {
+  const handle = await fs.open(file, 'r').catch(() => undefined);
+  if (handle === undefined) return undefined;
+  const heads: StanzaHead[] = [];
+  try {
+    let buf = Buffer.allocUnsafe(SCAN_CHUNK);
+    let filled = 0;
+    let base = 0;
+    for (;;) {
+      if (filled === buf.length) buf = Buffer.concat([buf, Buffer.allocUnsafe(buf.length)]);
+      const { bytesRead } = await handle.read(buf, filled, buf.length - filled, base + filled);
+      filled += bytesRead;
+      const final = bytesRead === 0;
+      const used = scanStanzas(buf.subarray(0, filled), base, final, heads);
+      if (used === undefined) return undefined;
+      if (final) break;
+      buf.copyWithin(0, used, filled);
+      base += used;
+      filled -= used;
+    }
+  } finally {
+    await handle.close();
+  }
+  return headRecords(heads, (start, end) => readRange(file, start, end), origin);
+}
+
+/** Lazy records over compact stanza text in memory, or `undefined` when it is not that format. */
+function compactRecords(
+  text: Buffer,
+  read: (start: number, end: number) => Buffer,
+  origin: RepositoryOrigin,
+): PackageRecord[] {
+  const heads: StanzaHead[] = [];
+  if (scanStanzas(text, 0, true, heads) === undefined) return [];
+  return headRecords(heads, read, origin);
+}
+
+function headRecords(
+  heads: readonly StanzaHead[],
+  read: (start: number, end: number) => Buffer,
+  origin: RepositoryOrigin,
+): PackageRecord[] {
+  return heads.map(({ name, provides, start, end }) =>
+    lazyPackageRecord({ name, provides, origin }, () => {
+      const text = read(start, end);
+      return stanzaAt(text, 0, text.length);
+    }),
+  );
+}
+
+/**
+ * Records the stanzas of `buf` (at offset `base` of its file) that end within it, and returns
+ * the offset in `buf` where the first incomplete one starts; with `final`, the last stanza may
+ * end without a blank line. Returns `undefined` when the text is not compact stanza text.
+ */
+function scanStanzas(
+  buf: Buffer,
+  base: number,
+  final: boolean,
+  out: StanzaHead[],
+): number | undefined {
   let pos = 0;
-  while (pos < text.length) {
-    const eol = text.indexOf(NEWLINE, pos);
-    if (eol < 0 || text.compare(PACKAGE_PREFIX, 0, 9, pos, pos + 9) !== 0) return undefined;
-    const blank = text.indexOf('\n\n', eol - 1);
-    const end = blank < 0 ? text.length : blank + 1;
-    const name = text.toString('utf8', pos + PACKAGE_PREFIX.length, eol);
-    const hasProvides = text.compare(PROVIDES_PREFIX, 0, 9, eol + 1, eol + 10) === 0;
-    const start = pos;
-    records.push(
-      lazyPackageRecord({ name, hasProvides, origin }, () => stanzaAt(text, start, end)),
-    );
+  while (pos < buf.length) {
+    const eol = buf.indexOf(NEWLINE, pos);
+    if (eol < 0 && !final) return pos;
+    if (eol < 0 || buf.compare(PACKAGE_PREFIX, 0, 9, pos, pos + 9) !== 0) return undefined;
+    const blank = buf.indexOf('\n\n', eol - 1);
+    if (blank < 0 && !final) return pos;
+    const end = blank < 0 ? buf.length : blank + 1;
+    const name = buf.toString('utf8', pos + PACKAGE_PREFIX.length, eol);
+    const hasProvides = buf.compare(PROVIDES_PREFIX, 0, 9, eol + 1, eol + 10) === 0;
+    const provides = hasProvides ? fieldValueAt(buf, eol + 10, end) : undefined;
+    out.push({ name, provides, start: base + pos, end: base + end });
     pos = end + 1;
   }
-  return records;
+  return pos;
+}
+
+/** The value of a field starting at `from` (after its colon), continuation lines joined. */
+function fieldValueAt(buf: Buffer, from: number, end: number): string {
+  let stop = buf.indexOf(NEWLINE, from);
+  while (stop >= 0 && stop + 1 < end && (buf[stop + 1] === SPACE || buf[stop + 1] === TAB)) {
+    stop = buf.indexOf(NEWLINE, stop + 1);
+  }
+  return buf
+    .toString('utf8', from, stop < 0 || stop > end ? end : stop)
+    .split('\n')
+    .map((line) => line.trim())
+    .join('\n')
+    .trim();
+}
+
+/** Reads bytes `[start, end)` of `file`. */
+function readRange(file: string, start: number, end: number): Buffer {
+  const buf = Buffer.allocUnsafe(end - start);
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    let done = 0;
+    while (done < buf.length) {
+      const n = readSync(fd, buf, done, buf.length - done, start + done);
+      if (n === 0) throw new Error('the file is shorter than when it was scanned');
+      done += n;
+    }
+    return buf;
+  } catch (err) {
+    throw new CopaError(
+      'INTERNAL',
+      `reading the parsed package index "${file}": ${(err as Error).message}`,
+      { hint: "Do not remove copa's cache while it runs; run copa again.", cause: err },
+    );
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 function stanzaAt(text: Buffer, start: number, end: number): StanzaFields {
