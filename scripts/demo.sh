@@ -82,6 +82,10 @@ node --import tsx scripts/build-demo-image.ts \
   --push "$host/demo/debian:bookworm" \
   --reports "$work/reports" --report-platforms linux/amd64,linux/arm64 >"$work/layout.json"
 
+# The compiled CLI starts faster and uses less memory than the sources through tsx.
+say "compiling copa"
+npm run --silent build >&2
+
 say "patching: copa patch -i $host/demo/debian:bookworm -r $work/reports --tag bookworm-patched --push"
 start=$(date +%s.%N)
 node bin/copa.js patch -i "$host/demo/debian:bookworm" -r "$work/reports" \
