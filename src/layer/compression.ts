@@ -16,6 +16,9 @@ const zstdMagic = [0x28, 0xb5, 0x2f, 0xfd];
 /** The zstd level of written layers; fixed so that the same tar always gives the same blob. */
 export const zstdLevel = 3;
 
+/** Size of the blocks the layer compressor emits: fewer, larger writes of the blob. */
+const OUTPUT_CHUNK_BYTES = 256 * 1024;
+
 /** Returns the compression of a blob from its first bytes (four are enough). */
 export function detectCompression(head: Uint8Array): Compression {
   if (gzipMagic.every((b, i) => head[i] === b)) return 'gzip';
@@ -75,6 +78,8 @@ export function createCompressor(
     return createGzip({
       level: options.gzipLevel ?? 6,
       strategy: zlibConstants.Z_DEFAULT_STRATEGY,
+      // Output block size only: the compressed bytes are the same for any size.
+      chunkSize: OUTPUT_CHUNK_BYTES,
     });
   }
   return new CompressStream({ compressionLevel: zstdLevel, checksumFlag: false });

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -14,13 +14,7 @@ import { DigestCounter } from '../image/digest.js';
 import { MediaType, type ByteStream } from '../image/types.js';
 import { createCompressor } from './compression.js';
 import { fileLayer, type FileLayer } from './file-layer.js';
-import {
-  blockSize,
-  encodeTarHeader,
-  endOfArchive,
-  paddingFor,
-  type TarHeader,
-} from './tar-header.js';
+import { encodeTarHeader, endOfArchive, paddingFor, type TarHeader } from './tar-header.js';
 import type { Compression, FileContent, LayerEntry } from './types.js';
 
 export type MediaTypeFamily = 'oci' | 'docker';
@@ -72,7 +66,7 @@ export async function writeLayer(
       : createCompressor(options.compression, { gzipLevel: options.gzipLevel });
   try {
     await pipeline(
-      tarStream(sorted, mtime),
+      blocks(tarStream(sorted, mtime)),
       count(tar),
       compressor,
       count(blob),
@@ -209,16 +203,65 @@ function tarName(entry: LayerEntry): string {
 }
 
 async function* tarStream(entries: readonly SortedEntry[], mtime: number): ByteStream {
-  for (const { entry, name } of entries) {
-    const header = toHeader(entry, name, mtime);
-    yield encodeTarHeader(header);
-    if (entry.type === 'file') {
-      yield* fileContent(entry.content, name);
-      const padding = paddingFor(header.size);
-      if (padding > 0) yield Buffer.alloc(padding);
+  const files = new OpenFiles();
+  try {
+    for (const { entry, name } of entries) {
+      const header = toHeader(entry, name, mtime);
+      yield encodeTarHeader(header);
+      if (entry.type === 'file') {
+        yield* fileContent(entry.content, name, files);
+        const padding = paddingFor(header.size);
+        if (padding > 0) yield Buffer.alloc(padding);
+      }
+    }
+    yield endOfArchive();
+  } finally {
+    await files.close();
+  }
+}
+
+/** Bytes of tar handed to the compressor at once: one call per block, not per header. */
+const BLOCK_BYTES = 1 << 20;
+
+/** Joins small chunks into blocks of about {@link BLOCK_BYTES}; the bytes are unchanged. */
+async function* blocks(source: ByteStream): ByteStream {
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  for await (const chunk of source) {
+    if (pendingBytes === 0 && chunk.byteLength >= BLOCK_BYTES) {
+      yield chunk;
+      continue;
+    }
+    pending.push(chunk);
+    pendingBytes += chunk.byteLength;
+    if (pendingBytes >= BLOCK_BYTES) {
+      yield Buffer.concat(pending, pendingBytes);
+      pending = [];
+      pendingBytes = 0;
     }
   }
-  yield endOfArchive();
+  if (pendingBytes > 0) yield Buffer.concat(pending, pendingBytes);
+}
+
+/** The files that ranged contents are read from, each opened once per layer. */
+class OpenFiles {
+  readonly #handles = new Map<string, Promise<FileHandle>>();
+
+  get(path: string): Promise<FileHandle> {
+    let handle = this.#handles.get(path);
+    if (handle === undefined) {
+      handle = open(path, 'r');
+      handle.catch(() => undefined);
+      this.#handles.set(path, handle);
+    }
+    return handle;
+  }
+
+  async close(): Promise<void> {
+    const handles = [...this.#handles.values()];
+    this.#handles.clear();
+    await Promise.all(handles.map(async (h) => (await h.catch(() => undefined))?.close()));
+  }
 }
 
 function toHeader(entry: LayerEntry, name: string, mtime: number): TarHeader {
@@ -263,14 +306,19 @@ function contentSize(content: FileContent): number {
   return content.kind === 'bytes' ? content.bytes.byteLength : content.size;
 }
 
-async function* fileContent(content: FileContent, name: string): ByteStream {
+/** Read size of file contents. */
+const READ_BYTES = 1 << 20;
+
+async function* fileContent(content: FileContent, name: string, files: OpenFiles): ByteStream {
   const size = contentSize(content);
   const source: ByteStream =
     content.kind === 'bytes'
       ? Readable.from([content.bytes])
       : content.kind === 'path'
-        ? createReadStream(content.path, { highWaterMark: blockSize * 128 })
-        : content.open();
+        ? createReadStream(content.path, { highWaterMark: Math.min(READ_BYTES, size || 1) })
+        : content.range !== undefined
+          ? readRange(await files.get(content.range.path), content.range.offset, size)
+          : content.open();
   let written = 0;
   for await (const chunk of source) {
     written += chunk.byteLength;
@@ -283,5 +331,16 @@ async function* fileContent(content: FileContent, name: string): ByteStream {
       'LAYER_INVALID',
       `writing layer: content of "${name}" has ${actual}, declared ${size}`,
     );
+  }
+}
+
+/** Reads `size` bytes from `offset` on with positional reads; stops early at the end of file. */
+async function* readRange(file: FileHandle, offset: number, size: number): ByteStream {
+  for (let done = 0; done < size;) {
+    const buffer = Buffer.allocUnsafe(Math.min(READ_BYTES, size - done));
+    const { bytesRead } = await file.read(buffer, 0, buffer.length, offset + done);
+    if (bytesRead === 0) return;
+    done += bytesRead;
+    yield bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead);
   }
 }
