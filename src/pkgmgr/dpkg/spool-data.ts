@@ -61,7 +61,7 @@ const TYPES: Record<string, DataMember['type'] | undefined> = {
 /** Read size of a member's body when the layer is written. */
 const READ_CHUNK_BYTES = 1 << 20;
 
-/** Returns the layer content of a spooled body: a stream of its byte range. */
+/** Returns the layer content of a spooled body: its byte range of the spool file. */
 export function spooledFileContent(content: SpooledContent): FileContent {
   const { path, offset, sizeBytes } = content;
   const open: Extract<FileContent, { kind: 'stream' }>['open'] =
@@ -73,7 +73,7 @@ export function spooledFileContent(content: SpooledContent): FileContent {
             end: offset + sizeBytes - 1,
             highWaterMark: Math.min(sizeBytes, READ_CHUNK_BYTES),
           });
-  return { kind: 'stream', size: sizeBytes, open };
+  return { kind: 'stream', size: sizeBytes, open, range: { path, offset } };
 }
 
 /** Reads a spooled body into memory (for small files such as conffiles). */
