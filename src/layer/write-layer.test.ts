@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -153,6 +154,37 @@ describe('writeLayer()', () => {
     await assert.rejects(
       writeLayer(entries, { compression: 'zstd', dir, mediaTypeFamily: 'docker' }),
       (e) => isCopaError(e, 'MEDIA_TYPE_UNSUPPORTED'),
+    );
+  });
+
+  it('writes ranged stream contents as the bytes their file holds at the range', async () => {
+    const spool = join(dir, 'spool');
+    const big = randomBytes(2.5 * 1024 * 1024);
+    await writeFile(spool, Buffer.concat([Buffer.from('headtail'), big]));
+    const asBytes = (path: string, bytes: Buffer): LayerEntry => ({
+      ...attrs,
+      type: 'file',
+      path,
+      content: { kind: 'bytes', bytes },
+    });
+    const ranged = (path: string, offset: number, size: number): LayerEntry => ({
+      ...attrs,
+      type: 'file',
+      path,
+      content: { kind: 'stream', size, open: () => chunks(), range: { path: spool, offset } },
+    });
+    const options = { compression: 'uncompressed', dir, mtime: 1700000000 } as const;
+    const expected = await writeLayer(
+      [asBytes('a', Buffer.from('tail')), asBytes('b', Buffer.alloc(0)), asBytes('c', big)],
+      options,
+    );
+    const actual = await writeLayer(
+      [ranged('a', 4, 4), ranged('b', 2, 0), ranged('c', 8, big.length)],
+      options,
+    );
+    assert.equal(await actual.digest(), await expected.digest());
+    await assert.rejects(writeLayer([ranged('a', 8, big.length + 1)], options), (e) =>
+      isCopaError(e, 'LAYER_INVALID'),
     );
   });
 
