@@ -160,7 +160,14 @@ export async function patchDpkg(options: DpkgPatchOptions): Promise<PackagePatch
   options.signal?.throwIfAborted();
   await loadUnpackInputs(view, db, packages);
   const rules = readRules(view);
-  const unpacked = await unpackPackages({ db, view, packages, rules, logger });
+  const unpacked = await unpackPackages({
+    db,
+    view,
+    packages,
+    rules,
+    logger,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
   const dbFiles = databaseEntries({
     db,
     view,

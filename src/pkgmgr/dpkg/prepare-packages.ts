@@ -25,7 +25,8 @@ export interface PrepareOptions {
 }
 
 /**
- * Downloads (a few at a time) and opens each planned package. Throws the repository's
+ * Downloads (a few at a time) and opens each planned package; a package is opened while the
+ * next ones download. Stops soon after the signal is aborted, with its reason. Throws the repository's
  * `REPOSITORY_HASH_MISMATCH`/`REPOSITORY_UNAVAILABLE`, or `PACKAGE_INVALID` when a package is
  * not the one the index described.
  */
@@ -37,6 +38,7 @@ export async function preparePackages(options: PrepareOptions): Promise<Prepared
     const p = planned[i]!;
     const download = repositories.download(p.record, signal === undefined ? {} : { signal });
     started[i] = download.catch((err: unknown) => {
+      signal?.throwIfAborted();
       throw wrapError(`downloading "${p.record.name}" ${p.record.version}`, err);
     });
     started[i]!.catch(() => undefined);
@@ -45,6 +47,7 @@ export async function preparePackages(options: PrepareOptions): Promise<Prepared
   for (; next < Math.min(PARALLEL_DOWNLOADS, planned.length); next += 1) void start(next);
   const out: PreparedPackage[] = [];
   for (let i = 0; i < planned.length; i += 1) {
+    signal?.throwIfAborted();
     const debPath = await (started[i] ?? start(i));
     if (next < planned.length) void start(next++);
     out.push(await openPackage(planned[i]!, debPath, options, i));

@@ -26,6 +26,8 @@ export interface UnpackOptions {
   readonly packages: readonly PreparedPackage[];
   readonly rules: InstallRules;
   readonly logger: Logger;
+  /** Checked between the steps and packages; an abort rejects with its reason. */
+  readonly signal?: AbortSignal;
 }
 
 /** What unpacking decided, per package, for the database writer. */
@@ -56,7 +58,8 @@ const INFO = `${ADMIN_DIR}/info`;
  * that neither side `Replaces`.
  */
 export async function unpackPackages(options: UnpackOptions): Promise<UnpackResult> {
-  const { db, view, packages, rules } = options;
+  const { db, view, packages, rules, signal } = options;
+  signal?.throwIfAborted();
   const changing = new Set(packages.filter((p) => p.old).map((p) => infoKey(p.old!.entry)));
   const actual = (path: string, pkgName: string): string => {
     const d = rules.diversions.get(path);
@@ -76,6 +79,7 @@ export async function unpackPackages(options: UnpackOptions): Promise<UnpackResu
     for (const p of oldLists.get(pkg) ?? []) wanted.push(toTreePath(actual(p, pkg.name)));
   }
   const canonical = await view.canonicalise(wanted.filter((p) => p !== ''));
+  signal?.throwIfAborted();
   const canon = (path: string, pkgName: string): string => {
     const tree = toTreePath(actual(path, pkgName));
     return canonical.get(tree) ?? view.canonicalKnown(tree);
@@ -104,12 +108,14 @@ export async function unpackPackages(options: UnpackOptions): Promise<UnpackResu
     [...leaves].filter((p) => p !== ''),
     removalCandidates(packages, oldLists, canon),
   );
+  signal?.throwIfAborted();
 
   const state = new UnpackState(view, rules);
   const unpacked: UnpackedPackage[] = [];
   const rewritten = new Map<string, Set<string>>();
   const newCanon = new Set<string>();
   for (const pkg of packages) {
+    signal?.throwIfAborted();
     const result = unpackOne({ pkg, canon, otherOwners, rewritten, state, newCanon });
     unpacked.push(result);
   }
@@ -141,7 +147,9 @@ export async function unpackPackages(options: UnpackOptions): Promise<UnpackResu
       list.filter((p) => !taken.has(p)),
     );
   }
+  signal?.throwIfAborted();
   const disappeared = await findDisappeared(view, db, rewrittenLists);
+  signal?.throwIfAborted();
   for (const key of disappeared) rewrittenLists.delete(key);
   return {
     entries: state.entries,
