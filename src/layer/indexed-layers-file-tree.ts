@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
+import { wrapError } from '../errors.js';
 import type { Layer } from '../image/types.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { FileTree, TreeFile } from '../pkgmgr/types.js';
@@ -77,7 +78,9 @@ class LayersIndex {
   async #build(): Promise<readonly LayerIndex[]> {
     const { dir, signal } = this.#options;
     const logger = this.#options.logger ?? silentLogger;
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true }).catch((err: unknown) => {
+      throw wrapError(`creating the layer index folder "${dir}"`, err);
+    });
     for (const [i, layer] of this.#layers.entries()) {
       if (this.#done[i] !== undefined) continue;
       const path = join(dir, `layer-${i}-${randomUUID()}.content`);
