@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Measures copa's whole job (patch amd64 and arm64 of the three-platform bookworm demo image from
-# Trivy reports, push the result to a local registry) against:
+# Measures copa's whole job (pull, patch and push linux/amd64 and linux/arm64 of the
+# three-platform bookworm demo image, from Trivy reports, to a local registry) against:
 #
 #   floor   the physical floor with system tools: download the same .debs (curl), unpack them
 #           (dpkg-deb) and gzip one layer per platform (tar | gzip -6), platforms in parallel;
-#   docker  a BuildKit-style rebuild, `docker build` with `apt-get install --only-upgrade` per
-#           platform (arm64 under QEMU), when docker.io is installed and dockerd can start here.
+#   docker  the BuildKit way: per platform, `docker build` of a Dockerfile running
+#           `apt-get install --only-upgrade` for the same packages (arm64 under QEMU), then
+#           `docker push`, with the Docker engine of Debian's docker.io package.
 #
-# copa runs twice: cold (empty package cache) and warm (cache filled by the cold run). Prints wall
-# times, the ratios to the floor and copa's peak memory (/usr/bin/time -v).
+# copa runs with both reports twice, cold (empty cache) and warm (the cache the cold run filled),
+# then once per platform with an empty cache, to compare with docker platform by platform.
+# Prints wall times, ratios, package downloads, CPU time and copa's peak memory.
 #
 # Usage: bench/patch-bench.sh [--no-docker]
 set -euo pipefail
@@ -35,6 +37,14 @@ cleanup() {
 trap cleanup EXIT
 now() { date +%s.%N; }
 elapsed() { node -e 'console.log((process.argv[2] - process.argv[1]).toFixed(2))' "$1" "$2"; }
+ratio() { node -e 'console.log((process.argv[1] / process.argv[2]).toFixed(2))' "$1" "$2"; }
+
+# copa is measured compiled, as it is installed, not through the TypeScript loader.
+echo "compiling copa" >&2
+mkdir -p "$work/copa"
+npx tsc -p tsconfig.build.json --outDir "$work/copa/dist"
+ln -s "$PWD/node_modules" "$PWD/package.json" "$work/copa/"
+copa_js="$work/copa/dist/cli/main.js"
 
 # A private registry on a free loopback port.
 port=$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
@@ -49,30 +59,38 @@ for _ in $(seq 50); do curl -fsS "http://$host/v2/" >/dev/null 2>&1 && break; sl
 echo "preparing the image and reports (cached after the first run)" >&2
 node --import tsx scripts/build-demo-image.ts --push "$host/demo/debian:bookworm" \
   --reports "$work/reports" --report-platforms linux/amd64,linux/arm64 >"$work/layout.json"
+for arch in amd64 arm64; do
+  mkdir -p "$work/reports-$arch"
+  cp "$work/reports/linux-$arch.json" "$work/reports-$arch/"
+done
 
-# copa, cold and warm.
-# --debug logs every request, so the warm run can be checked for package downloads; it keeps the
-# working folder, which lives under $work.
+# One copa run: name, report folder, cache folder. --debug logs every request, so a run can be
+# checked for package downloads; it keeps the working folder, which lives under $work.
+declare -A wall
 run_copa() {
-  local tag=$1 cache=$2
-  mkdir -p "$work/wf-$tag"
-  XDG_CACHE_HOME=$cache /usr/bin/time -v -o "$work/time-$tag.txt" \
-    node bin/copa.js --debug patch -i "$host/demo/debian:bookworm" -r "$work/reports" \
-    --tag "$tag" --push --progress plain -w "$work/wf-$tag" \
-    >"$work/copa-$tag.out" 2>"$work/copa-$tag.err" ||
-    { cat "$work/copa-$tag.err" >&2; exit 1; }
+  local name=$1 reports=$2 cache=$3
+  mkdir -p "$work/wf-$name"
+  echo "copa: $name" >&2
+  local t0 t1
+  t0=$(now)
+  XDG_CACHE_HOME=$cache /usr/bin/time -v -o "$work/time-$name.txt" \
+    node "$copa_js" --debug patch -i "$host/demo/debian:bookworm" -r "$reports" \
+    --tag "$name" --push --progress plain -w "$work/wf-$name" \
+    >"$work/copa-$name.out" 2>"$work/copa-$name.err" ||
+    { cat "$work/copa-$name.err" >&2; exit 1; }
+  t1=$(now)
+  wall[$name]=$(elapsed "$t0" "$t1")
 }
-echo "copa, cold cache" >&2
-t0=$(now); run_copa bench-cold "$work/cache"; t1=$(now)
-copa_cold=$(elapsed "$t0" "$t1")
-echo "copa, warm cache" >&2
-t0=$(now); run_copa bench-warm "$work/cache"; t1=$(now)
-copa_warm=$(elapsed "$t0" "$t1")
-# A warm re-run must not download any package again: the .deb cache holds every file it needs.
-cold_debs=$(grep -c 'debug: .*GET ".*\.deb"' "$work/copa-bench-cold.err" || true)
-warm_debs=$(grep -c 'debug: .*GET ".*\.deb"' "$work/copa-bench-warm.err" || true)
+debs() { grep -c 'debug: .*GET ".*\.deb"' "$work/copa-$1.err" || true; }
 peak_mib() { awk -F': ' '/Maximum resident set size/ {printf "%d", $2 / 1024}' "$work/time-$1.txt"; }
+cpu_s() {
+  awk -F': ' '/User time/ {u=$2} /System time/ {s=$2} END {printf "%.1f", u + s}' "$work/time-$1.txt"
+}
 
+run_copa cold "$work/reports" "$work/cache"
+run_copa warm "$work/reports" "$work/cache"
+run_copa cold-amd64 "$work/reports-amd64" "$work/cache-amd64"
+run_copa cold-arm64 "$work/reports-arm64" "$work/cache-arm64"
 
 # The floor: the same .debs, fetched, unpacked and gzipped into one layer per platform.
 security=$(awk '/^URIs:/ {u=$2} /^Suites:.*bookworm-security/ {print u; exit}' \
@@ -107,47 +125,58 @@ wait "$f1" "$f2"
 t1=$(now)
 floor=$(elapsed "$t0" "$t1")
 
-# docker build, when a daemon can run here.
-docker_time=
-if $with_docker && command -v dockerd >/dev/null && command -v docker >/dev/null; then
+# docker build and push, one platform after the other, when a daemon can run here. The engine
+# of Debian's docker.io package is used with its built-in BuildKit.
+declare -A docker_wall
+if $with_docker && [ -x /usr/sbin/dockerd ] && [ -x /usr/bin/docker ]; then
   mkdir -p "$work/docker"
-  dockerd --iptables=false --bridge=none --data-root "$work/docker/root" \
+  /usr/sbin/dockerd --iptables=false --bridge=none --data-root "$work/docker/root" \
     --exec-root "$work/docker/exec" --pidfile "$work/docker/pid" \
     --host "unix://$work/docker/sock" >"$work/docker/log" 2>&1 &
   pids+=($!)
-  export DOCKER_HOST="unix://$work/docker/sock"
-  for _ in $(seq 100); do docker info >/dev/null 2>&1 && break; sleep 0.2; done
-  if docker info >/dev/null 2>&1; then
-    docker_build() {
-      local platform=$1 report=$2
-      local names
-      names=$(node -e 'const r=require(process.argv[1]);console.log([...new Set((r.Results?.[0]?.Vulnerabilities??[]).map(v=>v.PkgName))].join(" "))' "$report")
+  export DOCKER_HOST="unix://$work/docker/sock" DOCKER_BUILDKIT=1
+  for _ in $(seq 100); do /usr/bin/docker info >/dev/null 2>&1 && break; sleep 0.2; done
+  if /usr/bin/docker info >/dev/null 2>&1; then
+    for arch in amd64 arm64; do
+      names=$(node -e 'const r=require(process.argv[1]);console.log([...new Set((r.Results?.[0]?.Vulnerabilities??[]).map(v=>v.PkgName))].join(" "))' "$work/reports/linux-$arch.json")
+      mkdir -p "$work/docker-$arch"
       printf 'FROM %s/demo/debian:bookworm\nRUN apt-get update && apt-get install -y --only-upgrade %s && rm -rf /var/lib/apt/lists/*\n' \
-        "$host" "$names" | timeout 1200 docker build -q --network host --platform "$platform" -t "bench:${platform//\//-}" - >/dev/null
-    }
-    echo "docker build with apt-get install --only-upgrade" >&2
-    t0=$(now)
-    docker_build linux/amd64 "$work/reports/linux-amd64.json" &
-    d1=$!
-    docker_build linux/arm64 "$work/reports/linux-arm64.json" &
-    d2=$!
-    if wait "$d1" && wait "$d2"; then t1=$(now); docker_time=$(elapsed "$t0" "$t1"); fi
+        "$host" "$names" >"$work/docker-$arch/Dockerfile"
+      echo "docker build and push: linux/$arch" >&2
+      t0=$(now)
+      if timeout 1800 /usr/bin/docker build -q --network host --platform "linux/$arch" \
+        -t "$host/bench/docker:$arch" "$work/docker-$arch" >"$work/docker-$arch/log" 2>&1 &&
+        /usr/bin/docker push -q "$host/bench/docker:$arch" >>"$work/docker-$arch/log" 2>&1; then
+        t1=$(now)
+        docker_wall[$arch]=$(elapsed "$t0" "$t1")
+      else
+        echo "docker build failed for linux/$arch:" >&2
+        tail -5 "$work/docker-$arch/log" >&2
+      fi
+    done
   else
     echo "dockerd did not start here; skipping docker build" >&2
   fi
 fi
 
-ratio() { node -e 'console.log((process.argv[1] / process.argv[2]).toFixed(2))' "$1" "$2"; }
 echo
-printf '%-34s %10s %14s\n' "job (2 platforms patched)" "wall s" "ratio to floor"
-printf '%-34s %10s %14s\n' "floor (curl, dpkg-deb, gzip)" "$floor" "1.00"
-printf '%-34s %10s %14s\n' "copa, cold cache" "$copa_cold" "$(ratio "$copa_cold" "$floor")"
-printf '%-34s %10s %14s\n' "copa, warm cache" "$copa_warm" "$(ratio "$copa_warm" "$floor")"
-if [ -n "$docker_time" ]; then
-  printf '%-34s %10s %14s\n' "docker build --only-upgrade" "$docker_time" "$(ratio "$docker_time" "$floor")"
-fi
-printf '\npackages downloaded: cold %s, warm %s\n' "$cold_debs" "$warm_debs"
-printf 'copa peak memory (maximum resident set): cold %s MiB, warm %s MiB\n' \
-  "$(peak_mib bench-cold)" "$(peak_mib bench-warm)"
-cpu_s() { awk -F': ' '/User time/ {u=$2} /System time/ {s=$2} END {printf "user %.2f s, sys %.2f s", u, s}' "$work/time-$1.txt"; }
-printf 'copa CPU: cold %s; warm %s\n' "$(cpu_s bench-cold)" "$(cpu_s bench-warm)"
+printf '%-40s %8s %8s %10s %9s\n' "job" "wall s" "ratio" "CPU s" "peak MiB"
+printf '%-40s %8s %8s\n' "floor, both platforms" "$floor" "1.00"
+for name in cold warm; do
+  printf '%-40s %8s %8s %10s %9s\n' "copa, both platforms, $name cache" "${wall[$name]}" \
+    "$(ratio "${wall[$name]}" "$floor")" "$(cpu_s "$name")" "$(peak_mib "$name")"
+done
+echo "(ratio: to the floor)"
+echo
+printf '%-40s %8s %8s %10s %9s\n' "per platform" "wall s" "ratio" "CPU s" "peak MiB"
+for arch in amd64 arm64; do
+  name=cold-$arch
+  printf '%-40s %8s %8s %10s %9s\n' "copa linux/$arch, cold cache" "${wall[$name]}" "1.00" \
+    "$(cpu_s "$name")" "$(peak_mib "$name")"
+  if [ -n "${docker_wall[$arch]:-}" ]; then
+    printf '%-40s %8s %8s\n' "docker build + push linux/$arch" "${docker_wall[$arch]}" \
+      "$(ratio "${docker_wall[$arch]}" "${wall[$name]}")"
+  fi
+done
+echo "(ratio: docker's wall time over copa's; arm64 is emulated for docker)"
+printf '\npackages downloaded: cold %s, warm %s\n' "$(debs cold)" "$(debs warm)"
