@@ -14,6 +14,8 @@ import type { PlannedPackage } from './resolve.js';
 import { spoolData } from './spool-data.js';
 
 const PARALLEL_DOWNLOADS = 4;
+/** Packages spooled at once: xz decoding runs on the thread pool, parsing on the main thread. */
+const PARALLEL_OPENS = 2;
 
 export interface PrepareOptions {
   readonly planned: readonly PlannedPackage[];
@@ -25,33 +27,50 @@ export interface PrepareOptions {
 }
 
 /**
- * Downloads (a few at a time) and opens each planned package; a package is opened while the
- * next ones download. Stops soon after the signal is aborted, with its reason. Throws the repository's
- * `REPOSITORY_HASH_MISMATCH`/`REPOSITORY_UNAVAILABLE`, or `PACKAGE_INVALID` when a package is
- * not the one the index described.
+ * Downloads (a few at a time) and opens each planned package; packages are opened while the
+ * next ones download. Stops soon after the signal is aborted, with its reason. Throws the
+ * repository's `REPOSITORY_HASH_MISMATCH`/`REPOSITORY_UNAVAILABLE`, or `PACKAGE_INVALID` when a
+ * package is not the one the index described.
  */
 export async function preparePackages(options: PrepareOptions): Promise<PreparedPackage[]> {
   const { planned, repositories, signal } = options;
-  let next = 0;
-  const started: Promise<string>[] = new Array<Promise<string>>(planned.length);
-  const start = (i: number): Promise<string> => {
-    const p = planned[i]!;
-    const download = repositories.download(p.record, signal === undefined ? {} : { signal });
-    started[i] = download.catch((err: unknown) => {
-      signal?.throwIfAborted();
-      throw wrapError(`downloading "${p.record.name}" ${p.record.version}`, err);
-    });
-    started[i]!.catch(() => undefined);
-    return started[i]!;
+  const downloads: Promise<string>[] = [];
+  const startDownload = (): void => {
+    const p = planned[downloads.length]!;
+    const download = repositories
+      .download(p.record, signal === undefined ? {} : { signal })
+      .catch((err: unknown) => {
+        signal?.throwIfAborted();
+        throw wrapError(`downloading "${p.record.name}" ${p.record.version}`, err);
+      });
+    download.catch(() => undefined);
+    downloads.push(download);
   };
-  for (; next < Math.min(PARALLEL_DOWNLOADS, planned.length); next += 1) void start(next);
-  const out: PreparedPackage[] = [];
-  for (let i = 0; i < planned.length; i += 1) {
-    signal?.throwIfAborted();
-    const debPath = await (started[i] ?? start(i));
-    if (next < planned.length) void start(next++);
-    out.push(await openPackage(planned[i]!, debPath, options, i));
-  }
+  while (downloads.length < Math.min(PARALLEL_DOWNLOADS, planned.length)) startDownload();
+
+  const out: PreparedPackage[] = new Array<PreparedPackage>(planned.length);
+  let next = 0;
+  let failed = false;
+  const worker = async (): Promise<void> => {
+    while (next < planned.length && !failed) {
+      signal?.throwIfAborted();
+      const i = next++;
+      while (downloads.length <= i) startDownload();
+      try {
+        const debPath = await downloads[i]!;
+        if (downloads.length < planned.length) startDownload();
+        out[i] = await openPackage(planned[i]!, debPath, options, i);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
+    }
+  };
+  const workers = Array.from({ length: Math.min(PARALLEL_OPENS, planned.length) }, worker);
+  // Every worker has stopped before the first failure is thrown: none is left writing.
+  const settled = await Promise.allSettled(workers);
+  const failure = settled.find((r) => r.status === 'rejected');
+  if (failure !== undefined) throw failure.reason;
   return out;
 }
 
