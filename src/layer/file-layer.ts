@@ -5,6 +5,11 @@ import { digestStream, verifyStream } from '../image/digest.js';
 import type { ByteStream, Layer } from '../image/types.js';
 import { decompressStream } from './compression.js';
 
+/** Read size of the blob: a few large reads rather than many 64 KiB ones. */
+const READ_BYTES = 1 << 20;
+
+const readBlob = (path: string) => createReadStream(path, { highWaterMark: READ_BYTES });
+
 /** A layer whose blob is a file on disk. */
 export interface FileLayer extends Layer {
   readonly path: string;
@@ -37,10 +42,10 @@ export function fileLayer(path: string, options: FileLayerOptions): FileLayer {
   const digestOrStat = async () =>
     known !== undefined
       ? { digest: known, sizeBytes: (await stat(path)).size }
-      : digestStream(createReadStream(path));
+      : digestStream(readBlob(path));
 
   const compressed = async (): Promise<ByteStream> => {
-    const stream = createReadStream(path);
+    const stream = readBlob(path);
     if (known === undefined) return stream;
     return verifyStream(stream, {
       digest: known,
@@ -57,7 +62,7 @@ export function fileLayer(path: string, options: FileLayerOptions): FileLayer {
       (diffId ??=
         options.diffId !== undefined
           ? Promise.resolve(options.diffId)
-          : digestStream(decompressStream(createReadStream(path))).then((r) => r.digest)),
+          : digestStream(decompressStream(readBlob(path))).then((r) => r.digest)),
     mediaType: async () => options.mediaType,
     compressed,
     uncompressed: async () => decompressStream(await compressed()),
