@@ -8,6 +8,7 @@ import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 
+import { CopaError } from '../../errors.js';
 import type { FileContent } from '../../layer/types.js';
 import { forEachTarEntry, type DebTarEntry } from './deb-archive.js';
 import { SpoolFile } from './spool-file.js';
@@ -89,8 +90,13 @@ export async function readSpooled(content: SpooledContent): Promise<Buffer> {
         bytes.length - done,
         content.offset + done,
       );
-      if (bytesRead === 0)
-        throw new Error(`"${content.path}" ends before offset ${content.offset + done}`);
+      if (bytesRead === 0) {
+        throw new CopaError(
+          'INTERNAL',
+          `reading spooled "${content.path}": it ends before offset ${content.offset + done}`,
+          { hint: 'Something else changed the working folder; run again with a fresh one.' },
+        );
+      }
       done += bytesRead;
     }
   } finally {
