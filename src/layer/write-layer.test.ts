@@ -63,8 +63,23 @@ async function* chunks(...parts: string[]) {
   for (const part of parts) yield Buffer.from(part);
 }
 
-function bytes(text: string) {
+function bytes(text: string | Buffer) {
   return { kind: 'bytes' as const, bytes: Buffer.from(text) };
+}
+
+function asBytes(path: string, text: string | Buffer): LayerEntry {
+  return { ...attrs, type: 'file', path, content: bytes(text) };
+}
+
+/** A file whose content is `size` bytes of `file` from `offset` on. */
+function ranged(path: string, file: string, offset: number, size: number): LayerEntry {
+  const range = { path: file, offset };
+  return {
+    ...attrs,
+    type: 'file',
+    path,
+    content: { kind: 'stream', size, open: () => chunks(), range },
+  };
 }
 
 function sha256sum(command: string): string {
@@ -161,30 +176,31 @@ describe('writeLayer()', () => {
     const spool = join(dir, 'spool');
     const big = randomBytes(2.5 * 1024 * 1024);
     await writeFile(spool, Buffer.concat([Buffer.from('headtail'), big]));
-    const asBytes = (path: string, bytes: Buffer): LayerEntry => ({
-      ...attrs,
-      type: 'file',
-      path,
-      content: { kind: 'bytes', bytes },
-    });
-    const ranged = (path: string, offset: number, size: number): LayerEntry => ({
-      ...attrs,
-      type: 'file',
-      path,
-      content: { kind: 'stream', size, open: () => chunks(), range: { path: spool, offset } },
-    });
     const options = { compression: 'uncompressed', dir, mtime: 1700000000 } as const;
     const expected = await writeLayer(
-      [asBytes('a', Buffer.from('tail')), asBytes('b', Buffer.alloc(0)), asBytes('c', big)],
+      [asBytes('a', 'tail'), asBytes('b', ''), asBytes('c', big)],
       options,
     );
     const actual = await writeLayer(
-      [ranged('a', 4, 4), ranged('b', 2, 0), ranged('c', 8, big.length)],
+      [ranged('a', spool, 4, 4), ranged('b', spool, 2, 0), ranged('c', spool, 8, big.length)],
       options,
     );
     assert.equal(await actual.digest(), await expected.digest());
-    await assert.rejects(writeLayer([ranged('a', 8, big.length + 1)], options), (e) =>
+    await assert.rejects(writeLayer([ranged('a', spool, 8, big.length + 1)], options), (e) =>
       isCopaError(e, 'LAYER_INVALID'),
+    );
+  });
+
+  it('writes ranged contents from more files than it keeps open, some read twice', async () => {
+    const files = Array.from({ length: 40 }, (_, i) => join(dir, `spool-${i}`));
+    await Promise.all(files.map((path, i) => writeFile(path, `..${i}`)));
+    const order = [...files.keys(), 0, 1, 39];
+    const options = { compression: 'uncompressed', dir, mtime: 1700000000 } as const;
+    const expected = order.map((i, n) => asBytes(`f${n}`, String(i)));
+    const actual = order.map((i, n) => ranged(`f${n}`, files[i]!, 2, String(i).length));
+    assert.equal(
+      await (await writeLayer(actual, options)).digest(),
+      await (await writeLayer(expected, options)).digest(),
     );
   });
 

@@ -243,18 +243,31 @@ async function* blocks(source: ByteStream): ByteStream {
   if (pendingBytes > 0) yield Buffer.concat(pending, pendingBytes);
 }
 
-/** The files that ranged contents are read from, each opened once per layer. */
+/** Files kept open for ranged contents; the least recently opened is closed beyond this. */
+const MAX_OPEN_FILES = 32;
+
+/**
+ * The files that ranged contents are read from, each opened once while its contents come one
+ * after another. Contents are read one at a time, so a file closed here is never being read.
+ */
 class OpenFiles {
   readonly #handles = new Map<string, Promise<FileHandle>>();
 
   get(path: string): Promise<FileHandle> {
     let handle = this.#handles.get(path);
     if (handle === undefined) {
+      if (this.#handles.size >= MAX_OPEN_FILES) this.#closeOldest();
       handle = open(path, 'r');
       handle.catch(() => undefined);
       this.#handles.set(path, handle);
     }
     return handle;
+  }
+
+  #closeOldest(): void {
+    const [path, oldest] = this.#handles.entries().next().value as [string, Promise<FileHandle>];
+    this.#handles.delete(path);
+    void oldest.then((h) => h.close()).catch(() => undefined);
   }
 
   async close(): Promise<void> {
