@@ -8,8 +8,9 @@
 #           `apt-get install --only-upgrade` for the same packages (arm64 under QEMU), then
 #           `docker push`, with the Docker engine of Debian's docker.io package.
 #
-# copa runs with both reports twice, cold (empty cache) and warm (the cache the cold run filled),
-# then once per platform with an empty cache, to compare with docker platform by platform.
+# copa runs with both reports three times: cold (empty cache), with the repository indexes cached
+# but no package (the floor's work), and warm (the cache the cold run filled); then once per
+# platform with an empty cache, to compare with docker platform by platform.
 # Prints wall times, ratios, package downloads, CPU time and copa's peak memory.
 #
 # Usage: bench/patch-bench.sh [--no-docker]
@@ -88,6 +89,11 @@ cpu_s() {
 }
 
 run_copa cold "$work/reports" "$work/cache"
+# The floor's work exactly: the repository indexes are known, the packages are not. Indexes
+# change rarely (bookworm's main one at point releases), packages with every security update.
+cp -a "$work/cache" "$work/cache-debs"
+rm -rf "$work/cache-debs/copa/debs"
+run_copa new-debs "$work/reports" "$work/cache-debs"
 run_copa warm "$work/reports" "$work/cache"
 run_copa cold-amd64 "$work/reports-amd64" "$work/cache-amd64"
 run_copa cold-arm64 "$work/reports-arm64" "$work/cache-arm64"
@@ -162,8 +168,9 @@ fi
 echo
 printf '%-40s %8s %8s %10s %9s\n' "job" "wall s" "ratio" "CPU s" "peak MiB"
 printf '%-40s %8s %8s\n' "floor, both platforms" "$floor" "1.00"
-for name in cold warm; do
-  printf '%-40s %8s %8s %10s %9s\n' "copa, both platforms, $name cache" "${wall[$name]}" \
+for run in "cold:cold cache" "new-debs:indexes cached, packages not" "warm:warm cache"; do
+  name=${run%%:*}
+  printf '%-40s %8s %8s %10s %9s\n' "copa, both platforms, ${run#*:}" "${wall[$name]}" \
     "$(ratio "${wall[$name]}" "$floor")" "$(cpu_s "$name")" "$(peak_mib "$name")"
 done
 echo "(ratio: to the floor)"
@@ -179,4 +186,5 @@ for arch in amd64 arm64; do
   fi
 done
 echo "(ratio: docker's wall time over copa's; arm64 is emulated for docker)"
-printf '\npackages downloaded: cold %s, warm %s\n' "$(debs cold)" "$(debs warm)"
+printf '\npackages downloaded: cold %s, indexes cached %s, warm %s\n' \
+  "$(debs cold)" "$(debs new-debs)" "$(debs warm)"

@@ -2,6 +2,7 @@
  * A streaming reader of `Packages` indexes (`Packages`, `.gz`, `.xz`). Bookworm's main index
  * holds about 60,000 stanzas; only the fields in {@link KEPT_FIELDS} are decoded.
  */
+import { randomBytes } from 'node:crypto';
 import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -12,7 +13,6 @@ import { createGunzip } from 'node:zlib';
 import { CopaError } from '../../../errors.js';
 import type { Logger } from '../../../log.js';
 import { checkStanza, KEPT_FIELDS, lazyPackageRecord } from './package-record.js';
-import { writeAtomic } from './write-atomic.js';
 import type { PackageRecord, RepositoryOrigin } from './types.js';
 
 const lzma = createRequire(import.meta.url)('lzma-native') as {
@@ -51,31 +51,36 @@ export async function readPackagesIndex(options: {
   const parsedFile = path.join(options.parsedDir, `${options.sha256}.stanzas`);
   const cached = await compactFileRecords(parsedFile, options.origin);
   if (cached !== undefined) return cached;
-  const text = await compactIndex(options);
-  const written = await writeAtomic(parsedFile, text).then(
-    () => compactFileRecords(parsedFile, options.origin),
-    (err: unknown) => {
-      options.logger.debug(`keeping the parsed index in memory: ${(err as Error).message}`);
-      return undefined;
-    },
-  );
-  return written ?? compactRecords(text, (start, end) => text.subarray(start, end), options.origin);
+  await compactIndex(options, parsedFile);
+  const records = await compactFileRecords(parsedFile, options.origin);
+  if (records === undefined) {
+    throw new CopaError('INTERNAL', `reading the parsed package index "${parsedFile}": it is gone`);
+  }
+  return records;
 }
 
-/** Streams an index into the compact text of its usable stanzas (see {@link formatStanza}). */
-async function compactIndex(options: {
-  readonly file: string;
-  readonly compression: IndexCompression;
-  readonly origin: RepositoryOrigin;
-  readonly logger: Logger;
-  readonly signal?: AbortSignal | undefined;
-}): Promise<Buffer> {
+/**
+ * Streams an index into the compact text of its usable stanzas (see {@link formatStanza}),
+ * written to `dest` through a temporary file and a rename, so readers never see half of it.
+ */
+async function compactIndex(
+  options: {
+    readonly file: string;
+    readonly compression: IndexCompression;
+    readonly origin: RepositoryOrigin;
+    readonly logger: Logger;
+    readonly signal?: AbortSignal | undefined;
+  },
+  dest: string,
+): Promise<void> {
   const raw = createReadStream(options.file, { highWaterMark: 1 << 20 });
   let input: AsyncIterable<Buffer> = raw;
   if (options.compression === 'xz') input = raw.pipe(lzma.createDecompressor());
   if (options.compression === 'gz') input = raw.pipe(createGunzip());
-  // Text is turned into bytes a megabyte at a time, so the whole index is never held as strings.
-  const chunks: Buffer[] = [];
+  await fs.mkdir(path.dirname(dest), { recursive: true });
+  const temp = `${dest}.${randomBytes(6).toString('hex')}.tmp`;
+  const out = await fs.open(temp, 'wx');
+  // Text is turned into bytes and written a megabyte at a time: the index is never held whole.
   let pending = '';
   let skipped = 0;
   try {
@@ -87,19 +92,24 @@ async function compactIndex(options: {
       }
       pending += formatStanza(fields);
       if (pending.length >= 1 << 20) {
-        chunks.push(Buffer.from(pending, 'utf8'));
+        await out.writeFile(pending);
         pending = '';
       }
     }
+    await out.writeFile(pending);
+    await out.close();
+    await fs.rename(temp, dest);
+  } catch (err) {
+    await out.close().catch(() => undefined);
+    await fs.rm(temp, { force: true });
+    throw err;
   } finally {
     raw.destroy();
   }
-  chunks.push(Buffer.from(pending, 'utf8'));
   if (skipped > 0) {
     const { uri, suite } = options.origin;
     options.logger.debug(`skipped ${skipped} unusable stanzas of "${uri}" "${suite}"`);
   }
-  return Buffer.concat(chunks);
 }
 
 /**
@@ -164,17 +174,6 @@ async function compactFileRecords(
     await handle.close();
   }
   return headRecords(heads, (start, end) => readRange(file, start, end), origin);
-}
-
-/** Lazy records over compact stanza text in memory, or `undefined` when it is not that format. */
-function compactRecords(
-  text: Buffer,
-  read: (start: number, end: number) => Buffer,
-  origin: RepositoryOrigin,
-): PackageRecord[] {
-  const heads: StanzaHead[] = [];
-  if (scanStanzas(text, 0, true, heads) === undefined) return [];
-  return headRecords(heads, read, origin);
 }
 
 function headRecords(
