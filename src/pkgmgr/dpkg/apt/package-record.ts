@@ -53,33 +53,43 @@ export interface RecordHead {
   /** The raw `Provides` value, so finding providers reads no other field. */
   readonly provides: string | undefined;
   readonly origin: RepositoryOrigin;
+  /** Where the stanza lies, for {@link StanzaReader}. */
+  readonly start: number;
+  readonly end: number;
 }
 
+/** Reads the kept fields of the stanza at `[start, end)` of an index's text. */
+export type StanzaReader = (start: number, end: number) => RawFields;
+
 /**
- * Builds a record whose fields are read on first use from `load`, which must give fields that
- * passed {@link checkStanza}. Only the head is held until then, so an index of 60,000 stanzas
- * costs a few megabytes until a lookup needs one.
+ * Builds a record whose fields are read on first use through `read`, which must give fields
+ * that passed {@link checkStanza}. Only the head is held until then, so an index of 60,000
+ * stanzas costs a few megabytes until a lookup needs one; records of one index share `read`.
  */
 export function lazyPackageRecord(
   head: RecordHead,
-  load: () => RawFields,
+  read: StanzaReader,
 ): PackageRecord & { readonly hasProvides: boolean; mayProvide(name: string): boolean } {
-  return new IndexRecord(head, load);
+  return new IndexRecord(head, read);
 }
 
 class IndexRecord implements PackageRecord {
   readonly name: string;
   readonly origin: RepositoryOrigin;
   private readonly providesText: string | undefined;
-  private load: (() => RawFields) | undefined;
+  private read: StanzaReader | undefined;
+  private readonly start: number;
+  private readonly end: number;
   private fields: RawFields | undefined;
   private parsed: Map<string, RelationGroups> | undefined;
 
-  constructor(head: RecordHead, load: () => RawFields) {
+  constructor(head: RecordHead, read: StanzaReader) {
     this.name = head.name;
     this.providesText = head.provides;
     this.origin = head.origin;
-    this.load = load;
+    this.start = head.start;
+    this.end = head.end;
+    this.read = read;
   }
 
   get hasProvides(): boolean {
@@ -93,8 +103,8 @@ class IndexRecord implements PackageRecord {
 
   private get raw(): RawFields {
     if (this.fields === undefined) {
-      this.fields = this.load!();
-      this.load = undefined;
+      this.fields = this.read!(this.start, this.end);
+      this.read = undefined;
     }
     return this.fields;
   }

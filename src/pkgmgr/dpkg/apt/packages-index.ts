@@ -181,12 +181,11 @@ function headRecords(
   read: (start: number, end: number) => Buffer,
   origin: RepositoryOrigin,
 ): PackageRecord[] {
-  return heads.map(({ name, provides, start, end }) =>
-    lazyPackageRecord({ name, provides, origin }, () => {
-      const text = read(start, end);
-      return stanzaAt(text, 0, text.length);
-    }),
-  );
+  const stanza = (start: number, end: number): StanzaFields => {
+    const text = read(start, end);
+    return stanzaAt(text, 0, text.length);
+  };
+  return heads.map((head) => lazyPackageRecord({ ...head, origin }, stanza));
 }
 
 /**
