@@ -174,6 +174,8 @@ async function writeResultLayout(
   const result = isImageIndex(request.result)
     ? run.progress.index(request.result, writeLabel)
     : run.progress.image(request.result, writeLabel);
+  // TODO: the base layers of a registry source are downloaded again here, a second time after
+  // the patch read them; keeping their bytes from that read would spare the download.
   const desc = await writeLayout(ociDir, result, {
     tag,
     logger: run.logger,
