@@ -3,11 +3,12 @@
  * settings of the layer writer.
  */
 import { Readable, type Transform } from 'node:stream';
-import { constants as zlibConstants, createGunzip, createGzip } from 'node:zlib';
+import { createGunzip } from 'node:zlib';
 
 import { CompressStream, DecompressStream } from 'zstd-napi';
 
 import type { ByteStream } from '../image/types.js';
+import { createParallelGzip } from './parallel-gzip.js';
 import type { Compression } from './types.js';
 
 const gzipMagic = [0x1f, 0x8b];
@@ -16,8 +17,8 @@ const zstdMagic = [0x28, 0xb5, 0x2f, 0xfd];
 /** The zstd level of written layers; fixed so that the same tar always gives the same blob. */
 export const zstdLevel = 3;
 
-/** Size of the blocks the layer compressor emits: fewer, larger writes of the blob. */
-const OUTPUT_CHUNK_BYTES = 256 * 1024;
+/** Input bytes per gzip block; part of the blob's bytes, so fixed. */
+const GZIP_BLOCK_BYTES = 1024 * 1024;
 
 /** Returns the compression of a blob from its first bytes (four are enough). */
 export function detectCompression(head: Uint8Array): Compression {
@@ -68,19 +69,15 @@ function decompressor(compression: 'gzip' | 'zstd'): Transform {
 
 /**
  * Creates the compressor of written layers: gzip with no file name and a zero time in its header
- * (zlib's default header), or zstd at {@link zstdLevel}.
+ * (zlib's default header), deflated in blocks on several threads ({@link createParallelGzip}), or
+ * zstd at {@link zstdLevel}.
  */
 export function createCompressor(
   compression: 'gzip' | 'zstd',
   options: { gzipLevel?: number } = {},
 ): Transform {
   if (compression === 'gzip') {
-    return createGzip({
-      level: options.gzipLevel ?? 6,
-      strategy: zlibConstants.Z_DEFAULT_STRATEGY,
-      // Output block size only: the compressed bytes are the same for any size.
-      chunkSize: OUTPUT_CHUNK_BYTES,
-    });
+    return createParallelGzip({ level: options.gzipLevel ?? 6, blockBytes: GZIP_BLOCK_BYTES });
   }
   return new CompressStream({ compressionLevel: zstdLevel, checksumFlag: false });
 }
