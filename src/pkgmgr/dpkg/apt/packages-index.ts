@@ -12,7 +12,8 @@ import { createGunzip } from 'node:zlib';
 
 import { CopaError } from '../../../errors.js';
 import type { Logger } from '../../../log.js';
-import { checkStanza, KEPT_FIELDS, lazyPackageRecord } from './package-record.js';
+import { KEPT_FIELDS, lazyPackageRecord } from './package-record.js';
+import { StanzaCompactor } from './stanza-compactor.js';
 import type { PackageRecord, RepositoryOrigin } from './types.js';
 
 const lzma = createRequire(import.meta.url)('lzma-native') as {
@@ -60,7 +61,7 @@ export async function readPackagesIndex(options: {
 }
 
 /**
- * Streams an index into the compact text of its usable stanzas (see {@link formatStanza}),
+ * Streams an index into the compact text of its usable stanzas (see {@link StanzaCompactor}),
  * written to `dest` through a temporary file and a rename, so readers never see half of it.
  */
 async function compactIndex(
@@ -80,23 +81,14 @@ async function compactIndex(
   await fs.mkdir(path.dirname(dest), { recursive: true });
   const temp = `${dest}.${randomBytes(6).toString('hex')}.tmp`;
   const out = await fs.open(temp, 'wx');
-  // Text is turned into bytes and written a megabyte at a time: the index is never held whole.
-  let pending = '';
-  let skipped = 0;
+  // The index is read and the compact text written a megabyte at a time, never held whole.
+  const compactor = new StanzaCompactor((block) => out.writeFile(block));
   try {
-    for await (const fields of parseStanzas(input)) {
+    for await (const chunk of input) {
       options.signal?.throwIfAborted();
-      if (checkStanza(fields) !== undefined) {
-        skipped++;
-        continue;
-      }
-      pending += formatStanza(fields);
-      if (pending.length >= 1 << 20) {
-        await out.writeFile(pending);
-        pending = '';
-      }
+      await compactor.write(chunk);
     }
-    await out.writeFile(pending);
+    await compactor.end();
     await out.close();
     await fs.rename(temp, dest);
   } catch (err) {
@@ -106,28 +98,11 @@ async function compactIndex(
   } finally {
     raw.destroy();
   }
+  const skipped = compactor.skipped;
   if (skipped > 0) {
     const { uri, suite } = options.origin;
     options.logger.debug(`skipped ${skipped} unusable stanzas of "${uri}" "${suite}"`);
   }
-}
-
-/**
- * One stanza as `name: value` lines, `package` first and `provides` (when present) second, so a
- * scan finds both without parsing the rest; continuation lines start with a space and a blank line
- * ends the stanza. {@link parseStanzas} reads it back to the same fields.
- */
-function formatStanza(fields: StanzaFields): string {
-  let out = `package: ${fields['package']}\n`;
-  if (fields['provides'] !== undefined) out += `provides: ${continued(fields['provides'])}\n`;
-  for (const [name, value] of Object.entries(fields)) {
-    if (name !== 'package' && name !== 'provides') out += `${name}: ${continued(value)}\n`;
-  }
-  return `${out}\n`;
-}
-
-function continued(value: string): string {
-  return value.replaceAll('\n', '\n ');
 }
 
 const PACKAGE_PREFIX = Buffer.from('package: ');
