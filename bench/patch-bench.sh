@@ -166,22 +166,22 @@ if $with_docker && [ -x /usr/sbin/dockerd ] && [ -x /usr/bin/docker ]; then
 fi
 
 echo
-printf '%-40s %8s %8s %10s %9s\n' "job" "wall s" "ratio" "CPU s" "peak MiB"
-printf '%-40s %8s %8s\n' "floor, both platforms" "$floor" "1.00"
+printf '%-52s %8s %8s %10s %9s\n' "job" "wall s" "ratio" "CPU s" "peak MiB"
+printf '%-52s %8s %8s\n' "floor, both platforms" "$floor" "1.00"
 for run in "cold:cold cache" "new-debs:indexes cached, packages not" "warm:warm cache"; do
   name=${run%%:*}
-  printf '%-40s %8s %8s %10s %9s\n' "copa, both platforms, ${run#*:}" "${wall[$name]}" \
+  printf '%-52s %8s %8s %10s %9s\n' "copa, both platforms, ${run#*:}" "${wall[$name]}" \
     "$(ratio "${wall[$name]}" "$floor")" "$(cpu_s "$name")" "$(peak_mib "$name")"
 done
 echo "(ratio: to the floor)"
 echo
-printf '%-40s %8s %8s %10s %9s\n' "per platform" "wall s" "ratio" "CPU s" "peak MiB"
+printf '%-52s %8s %8s %10s %9s\n' "per platform" "wall s" "ratio" "CPU s" "peak MiB"
 for arch in amd64 arm64; do
   name=cold-$arch
-  printf '%-40s %8s %8s %10s %9s\n' "copa linux/$arch, cold cache" "${wall[$name]}" "1.00" \
+  printf '%-52s %8s %8s %10s %9s\n' "copa linux/$arch, cold cache" "${wall[$name]}" "1.00" \
     "$(cpu_s "$name")" "$(peak_mib "$name")"
   if [ -n "${docker_wall[$arch]:-}" ]; then
-    printf '%-40s %8s %8s\n' "docker build + push linux/$arch" "${docker_wall[$arch]}" \
+    printf '%-52s %8s %8s\n' "docker build + push linux/$arch" "${docker_wall[$arch]}" \
       "$(ratio "${docker_wall[$arch]}" "${wall[$name]}")"
   fi
 done
