@@ -223,24 +223,28 @@ async function* tarStream(entries: readonly SortedEntry[], mtime: number): ByteS
 /** Bytes of tar handed to the compressor at once: one call per block, not per header. */
 const BLOCK_BYTES = 1 << 20;
 
-/** Joins small chunks into blocks of about {@link BLOCK_BYTES}; the bytes are unchanged. */
+/**
+ * Copies the chunks of `source` into blocks of exactly {@link BLOCK_BYTES} (the last one
+ * shorter); the bytes are unchanged. Each chunk is copied before the next is asked for, so a
+ * source may reuse one buffer for all its chunks (see {@link readRange}).
+ */
 async function* blocks(source: ByteStream): ByteStream {
-  let pending: Uint8Array[] = [];
-  let pendingBytes = 0;
+  let block = Buffer.allocUnsafe(BLOCK_BYTES);
+  let filled = 0;
   for await (const chunk of source) {
-    if (pendingBytes === 0 && chunk.byteLength >= BLOCK_BYTES) {
-      yield chunk;
-      continue;
-    }
-    pending.push(chunk);
-    pendingBytes += chunk.byteLength;
-    if (pendingBytes >= BLOCK_BYTES) {
-      yield Buffer.concat(pending, pendingBytes);
-      pending = [];
-      pendingBytes = 0;
+    for (let pos = 0; pos < chunk.byteLength;) {
+      const n = Math.min(BLOCK_BYTES - filled, chunk.byteLength - pos);
+      block.set(chunk.subarray(pos, pos + n), filled);
+      filled += n;
+      pos += n;
+      if (filled === BLOCK_BYTES) {
+        yield block;
+        block = Buffer.allocUnsafe(BLOCK_BYTES);
+        filled = 0;
+      }
     }
   }
-  if (pendingBytes > 0) yield Buffer.concat(pending, pendingBytes);
+  if (filled > 0) yield block.subarray(0, filled);
 }
 
 /** Files kept open for ranged contents; the least recently opened is closed beyond this. */
@@ -251,6 +255,8 @@ const MAX_OPEN_FILES = 32;
  * after another. Contents are read one at a time, so a file closed here is never being read.
  */
 class OpenFiles {
+  /** The one buffer ranged contents are read into (see {@link readRange}). */
+  readonly scratch = Buffer.allocUnsafe(READ_BYTES);
   readonly #handles = new Map<string, Promise<FileHandle>>();
 
   get(path: string): Promise<FileHandle> {
@@ -330,7 +336,12 @@ async function* fileContent(content: FileContent, name: string, files: OpenFiles
       : content.kind === 'path'
         ? createReadStream(content.path, { highWaterMark: Math.min(READ_BYTES, size || 1) })
         : content.range !== undefined
-          ? readRange(await files.get(content.range.path), content.range.offset, size)
+          ? readRange(
+              await files.get(content.range.path),
+              content.range.offset,
+              size,
+              files.scratch,
+            )
           : content.open();
   let written = 0;
   for await (const chunk of source) {
@@ -347,13 +358,21 @@ async function* fileContent(content: FileContent, name: string, files: OpenFiles
   }
 }
 
-/** Reads `size` bytes from `offset` on with positional reads; stops early at the end of file. */
-async function* readRange(file: FileHandle, offset: number, size: number): ByteStream {
+/**
+ * Reads `size` bytes from `offset` on with positional reads into `scratch`, yielding views of it:
+ * each chunk is valid only until the next is asked for. Stops early at the end of the file.
+ */
+async function* readRange(
+  file: FileHandle,
+  offset: number,
+  size: number,
+  scratch: Buffer,
+): ByteStream {
   for (let done = 0; done < size;) {
-    const buffer = Buffer.allocUnsafe(Math.min(READ_BYTES, size - done));
-    const { bytesRead } = await file.read(buffer, 0, buffer.length, offset + done);
+    const length = Math.min(scratch.length, size - done);
+    const { bytesRead } = await file.read(scratch, 0, length, offset + done);
     if (bytesRead === 0) return;
     done += bytesRead;
-    yield bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead);
+    yield scratch.subarray(0, bytesRead);
   }
 }
