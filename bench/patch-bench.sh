@@ -178,7 +178,7 @@ echo
 printf '%-52s %8s %8s %10s %9s\n' "per platform" "wall s" "ratio" "CPU s" "peak MiB"
 for arch in amd64 arm64; do
   name=cold-$arch
-  printf '%-52s %8s %8s %10s %9s\n' "copa linux/$arch, cold cache" "${wall[$name]}" "1.00" \
+  printf '%-52s %8s %8s %10s %9s\n' "copa linux/$arch, cold cache" "${wall[$name]}" "-" \
     "$(cpu_s "$name")" "$(peak_mib "$name")"
   if [ -n "${docker_wall[$arch]:-}" ]; then
     printf '%-52s %8s %8s\n' "docker build + push linux/$arch" "${docker_wall[$arch]}" \

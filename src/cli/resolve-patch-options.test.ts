@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
 import { isCopaError } from '../errors.js';
@@ -56,7 +59,7 @@ describe('resolvePatchOptions()', () => {
       scanner: 'grype',
       output: 'vex.json',
       timeout: '1h30m',
-      workingFolder: '/tmp/w',
+      workingFolder: tmpdir(),
       loader: 'podman',
       ociDir: 'out',
       progress: 'plain',
@@ -85,6 +88,18 @@ describe('resolvePatchOptions()', () => {
       resolve({ image: 'a:1', push: true, compression: 'uncompressed' }).options.compression,
       'uncompressed',
     );
+  });
+
+  it('refuses an --output or --working-folder that cannot be written, before any work', (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'copa-flags-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const image = 'localhost:5000/app:1';
+    assertUsageError({ image, output: join(dir, 'missing', 'vex.json') }, '--output');
+    assertUsageError({ image, output: dir }, '--output');
+    assertUsageError({ image, workingFolder: join(dir, 'missing') }, '--working-folder');
+    const { options } = resolve({ image, output: join(dir, 'vex.json'), workingFolder: dir });
+    assert.equal(options.output, join(dir, 'vex.json'));
+    assert.equal(options.workingFolder, dir);
   });
 
   it('falls back to "patched" for an empty --tag-suffix, as Copa does', () => {

@@ -1,3 +1,6 @@
+import { accessSync, constants, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+
 import { CopaError } from '../errors.js';
 import { parseReference } from '../reference/index.js';
 import type { Platform } from '../image/types.js';
@@ -92,9 +95,9 @@ export function resolvePatchOptions(
     platforms: parsePlatforms(flags.platform ?? []),
     scanner: checkScanner(flags.scanner ?? patchDefaults.scanner),
     format: oneOf('--format', flags.format ?? patchDefaults.format, ['openvex'] as const),
-    output: nonEmpty(flags.output),
+    output: checkOutputFile(nonEmpty(flags.output)),
     timeoutMs: parseTimeout(flags.timeout ?? patchDefaults.timeout),
-    workingFolder: nonEmpty(flags.workingFolder),
+    workingFolder: checkWorkingFolder(nonEmpty(flags.workingFolder)),
     loader: optionalOneOf('--loader', flags.loader, loaders),
     ociDir: nonEmpty(flags.ociDir),
     compression: parseCompression(flags.compression),
@@ -103,6 +106,45 @@ export function resolvePatchOptions(
     debug: flags.debug === true,
   };
   return { options, progress: parseProgress(flags.progress, warn) };
+}
+
+/** `--output` must go into a folder that exists and can be written, checked before any work. */
+function checkOutputFile(output: string | undefined): string | undefined {
+  if (output === undefined) return undefined;
+  if (isDirectory(output)) {
+    throw usageError(`checking --output "${output}": it is a folder`, 'Name a file to write.');
+  }
+  const folder = dirname(resolve(output));
+  if (!isWritableDirectory(folder)) {
+    throw usageError(
+      `checking --output "${output}": the folder "${folder}" does not exist or cannot be written`,
+      'Create the folder first, or choose another path.',
+    );
+  }
+  return output;
+}
+
+/** `--working-folder` must be a folder that exists and can be written. */
+function checkWorkingFolder(folder: string | undefined): string | undefined {
+  if (folder === undefined || isWritableDirectory(folder)) return folder;
+  throw usageError(
+    `checking --working-folder "${folder}": it does not exist, is not a folder or cannot be written`,
+    "Create it first, or leave the flag out to use the system's temporary folder.",
+  );
+}
+
+function isDirectory(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
+}
+
+function isWritableDirectory(path: string): boolean {
+  if (!isDirectory(path)) return false;
+  try {
+    accessSync(path, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A `USAGE` error about one flag. */

@@ -229,7 +229,7 @@ describe('copa usage errors', () => {
 describe('copa patch flags', () => {
   it('reads the short forms', async () => {
     const argv = ['patch', '-i', 'a:1', '-r', 'r.json', '-t', 'b', '-p', '-s', 'native', '-f'];
-    argv.push('openvex', '-o', 'vex.json', '-w', '/tmp/w', '-l', 'podman');
+    argv.push('openvex', '-o', 'vex.json', '-w', tmpdir(), '-l', 'podman');
     const { code, options } = await runCli(argv);
     assert.equal(code, 0);
     assert.equal(options?.image, 'a:1');
@@ -239,7 +239,7 @@ describe('copa patch flags', () => {
     assert.equal(options?.scanner, 'native');
     assert.equal(options?.format, 'openvex');
     assert.equal(options?.output, 'vex.json');
-    assert.equal(options?.workingFolder, '/tmp/w');
+    assert.equal(options?.workingFolder, tmpdir());
     assert.equal(options?.loader, 'podman');
   });
 
