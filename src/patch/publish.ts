@@ -213,7 +213,12 @@ async function loadPlatforms(
 ): Promise<string[]> {
   const loader = await reachableLoader({ loader: request.options.loader });
   if (loader === undefined) {
-    run.logger.debug('loading nothing: no docker or podman engine answers');
+    // The user asked for this engine by name: not loading into it is worth a warning.
+    if (request.options.loader !== undefined) {
+      run.logger.warn(`loading nothing: no ${request.options.loader} engine answers`);
+    } else {
+      run.logger.debug('loading nothing: no docker or podman engine answers');
+    }
     return [];
   }
   const single = !isImageIndex(request.result);
