@@ -82,11 +82,20 @@ describe('formatSummary()', () => {
           status: 'patched',
           digest: d('b'),
           updated: [{ name: 'zlib1g', arch: 'amd64', fromVersion: '1', toVersion: '2' }],
-          failed: [{ name: 'curl', fixedVersion: '9', reason: 'no version >= 9 of "curl"' }],
+          failed: [
+            {
+              name: 'curl',
+              fixedVersion: '9',
+              reason: 'no fixed version available: newest is "8"',
+            },
+          ],
         }),
       ]),
     );
-    assert.equal(lines.at(-1), 'linux/amd64: not updated: no version >= 9 of "curl"');
+    assert.equal(
+      lines.at(-1),
+      'linux/amd64: "curl" not updated: no fixed version available: newest is "8"',
+    );
   });
 
   it('prints nothing for a run without platforms', () => {

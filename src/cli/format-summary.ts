@@ -29,7 +29,8 @@ export function formatSummary(summary: PatchSummary): string[] {
 
 function notes(platforms: readonly PlatformSummary[]): string[] {
   return platforms.flatMap((p) => {
-    const failed = p.status === 'patched' ? p.failed.map((f) => `not updated: ${f.reason}`) : [];
+    const failed =
+      p.status === 'patched' ? p.failed.map((f) => `"${f.name}" not updated: ${f.reason}`) : [];
     const reason = p.message === undefined || p.status === 'patched' ? [] : [p.message];
     return [...reason, ...failed].map((text) => `${formatPlatform(p.platform)}: ${text}`);
   });

@@ -139,7 +139,11 @@ export async function patchPlatform(options: PatchPlatformOptions): Promise<Plat
   );
   checkFailures(options, patch);
   if (patch.updated.length === 0 || sameAsPrevious(patch, previous?.packages)) {
-    logger.info('up to date: no package needs an update');
+    logger.info(
+      patch.failed.length > 0 && patch.updated.length === 0
+        ? 'nothing to write: no package could be updated'
+        : 'up to date: no package needs an update',
+    );
     return upToDate(base, patch);
   }
   const patched = await buildPatchedImage(options, patch, previous !== undefined);
