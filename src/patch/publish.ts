@@ -21,7 +21,7 @@ import {
   withoutVersion,
   type Reference,
 } from '../reference/index.js';
-import type { RegistryClient } from '../registry/index.js';
+import { isLoopbackHost, type RegistryClient } from '../registry/index.js';
 import type { PatchSource } from './open-source.js';
 import type { RunContext } from './patch-image.js';
 import { reachableLoader } from './open-source.js';
@@ -186,7 +186,9 @@ async function writeResultLayout(
   const commands: string[] = [];
   if (target.kind === 'registry') {
     const name = formatReference(target.reference);
-    commands.push(`skopeo copy --all ${location} docker://${name}`);
+    // A registry on loopback speaks plain HTTP here; skopeo needs telling so.
+    const tls = isLoopbackHost(target.reference.registry) ? ' --dest-tls-verify=false' : '';
+    commands.push(`skopeo copy --all${tls} ${location} docker://${name}`);
   }
   const loaded =
     target.kind === 'registry' ? await loadPlatforms(request, target.reference, run) : [];

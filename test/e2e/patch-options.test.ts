@@ -166,6 +166,8 @@ describe('copa patch options end to end', { timeout }, () => {
       );
       assert.equal(run.code, 0, describeRun(run));
       if (loader.length > 0) assert.match(run.stderr, /loading nothing: no docker engine answers/);
+      // The test registry is on loopback, plain HTTP: the printed command must say so to skopeo.
+      assert.match(run.stderr, /skopeo copy --all --dest-tls-verify=false oci:\S+ docker:\/\//);
       const index = await readJson<{ manifests: IndexEntry[] }>(join(ociDir, 'index.json'));
       const entry = index.manifests.find(
         (m) => m.annotations?.['org.opencontainers.image.ref.name'] === 'bookworm-patched',
