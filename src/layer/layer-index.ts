@@ -7,13 +7,11 @@ import { open, rm, type FileHandle } from 'node:fs/promises';
 import { CopaError, wrapError } from '../errors.js';
 import type { Layer } from '../image/types.js';
 import type { LayerEntrySource } from './merge-layers.js';
+import { SpoolFile } from './spool-file.js';
 import { forEachTarEntry, type TarEntry } from './tar-entries.js';
 
-/** Size of each write to the content file; two such buffers are in use while a layer is read. */
-const writeSize = 1024 * 1024;
-
 export interface BuildLayerIndexOptions {
-  /** The content file to create; it must not exist. */
+  /** The content file to create (a file already there is truncated). */
   readonly path: string;
   readonly signal?: AbortSignal | undefined;
 }
@@ -49,28 +47,28 @@ export class LayerIndex {
   static async build(layer: Layer, options: BuildLayerIndexOptions): Promise<LayerIndex> {
     const { path, signal } = options;
     signal?.throwIfAborted();
-    let writer: ContentWriter | undefined;
+    let writer: SpoolFile | undefined;
     const entries: TarEntry[] = [];
     const offsets: number[] = [];
     const lengths: number[] = [];
     try {
-      const out = (writer = new ContentWriter(await open(path, 'wx')));
+      const out = (writer = await SpoolFile.create(path));
       await forEachOwnEntry(await layer.uncompressed(), async (entry, body) => {
         signal?.throwIfAborted();
-        const offset = out.offset;
+        const offset = out.size;
         if (entry.type === 'file') {
           for await (const chunk of body) {
             signal?.throwIfAborted();
-            await out.write(chunk);
+            await out.append(chunk);
           }
         }
         entries.push(entry);
         offsets.push(offset);
-        lengths.push(out.offset - offset);
+        lengths.push(out.size - offset);
       });
       await out.close();
     } catch (err) {
-      await writer?.discard();
+      await writer?.abandon();
       await rm(path, { force: true });
       if (err instanceof CopaError || signal?.aborted) throw err;
       throw wrapError(`indexing layer "${await layer.digest()}"`, err);
@@ -112,83 +110,6 @@ async function forEachOwnEntry(
     });
   } catch (err) {
     throw own === undefined ? err : own.error;
-  }
-}
-
-/** Appends bytes to a file in large writes, one write in flight while the next is filled. */
-class ContentWriter {
-  readonly #handle: FileHandle;
-  #buffer = Buffer.allocUnsafe(writeSize);
-  #spare = Buffer.allocUnsafe(writeSize);
-  #used = 0;
-  #written = 0;
-  #writing: Promise<void> = Promise.resolve();
-  #closed = false;
-
-  constructor(handle: FileHandle) {
-    this.#handle = handle;
-  }
-
-  /** Offset the next byte is written at. */
-  get offset(): number {
-    return this.#written + this.#used;
-  }
-
-  /** Takes a copy of `chunk`; settles when the buffer has room for more. */
-  async write(chunk: Uint8Array): Promise<void> {
-    for (let at = 0; at < chunk.byteLength;) {
-      const n = Math.min(chunk.byteLength - at, writeSize - this.#used);
-      this.#buffer.set(chunk.subarray(at, at + n), this.#used);
-      this.#used += n;
-      at += n;
-      if (this.#used === writeSize) await this.#flush();
-    }
-  }
-
-  /** Writes what is buffered and closes the file; a second call only waits for the first. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    try {
-      await this.#flush();
-      await this.#writing;
-    } finally {
-      await this.#handle.close();
-    }
-  }
-
-  /** Closes the file without writing what is buffered, after the write in flight. */
-  async discard(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await this.#writing.catch(() => undefined);
-    await this.#handle.close().catch(() => undefined);
-  }
-
-  async #flush(): Promise<void> {
-    // The spare buffer is free again once the write before is done.
-    await this.#writing;
-    if (this.#used === 0) return;
-    const full = this.#buffer.subarray(0, this.#used);
-    const position = this.#written;
-    this.#written += this.#used;
-    [this.#buffer, this.#spare] = [this.#spare, this.#buffer];
-    this.#used = 0;
-    this.#writing = writeFully(this.#handle, full, position);
-    // Awaited by the next flush or by close; an error is thrown there, not left unhandled.
-    this.#writing.catch(() => undefined);
-  }
-}
-
-async function writeFully(handle: FileHandle, bytes: Buffer, position: number): Promise<void> {
-  for (let done = 0; done < bytes.byteLength;) {
-    const { bytesWritten } = await handle.write(
-      bytes,
-      done,
-      bytes.byteLength - done,
-      position + done,
-    );
-    done += bytesWritten;
   }
 }
 

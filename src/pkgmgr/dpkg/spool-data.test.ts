@@ -7,7 +7,6 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { readSpooled, spoolData, spooledFileContent, type DataMember } from './spool-data.js';
-import { SpoolFile } from './spool-file.js';
 
 const work = mkdtempSync(join(tmpdir(), 'copa-spool-'));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -109,17 +108,5 @@ describe('spoolData()', () => {
     const spooling = spoolData(deb, join(work, 'spool-3'), { signal: controller.signal });
     setImmediate(() => controller.abort(reason));
     await assert.rejects(spooling, (e) => e === reason);
-  });
-});
-
-describe('SpoolFile', () => {
-  it('appends chunks of any size in order across write blocks', async () => {
-    const path = join(work, 'spool-file');
-    const spool = await SpoolFile.create(path);
-    const chunks = [Buffer.alloc(0), randomBytes(700_000), randomBytes(10), randomBytes(2_500_000)];
-    for (const chunk of chunks) await spool.append(chunk);
-    assert.equal(spool.size, 3_200_010);
-    await spool.close();
-    assert.deepEqual(readFileSync(path), Buffer.concat(chunks));
   });
 });

@@ -11,7 +11,7 @@ import { Readable } from 'node:stream';
 import { CopaError } from '../../errors.js';
 import type { FileContent } from '../../layer/types.js';
 import { forEachTarEntry, type DebTarEntry } from './deb-archive.js';
-import { SpoolFile } from './spool-file.js';
+import { SpoolFile } from '../../layer/spool-file.js';
 
 /** One `data.tar` member, named as dpkg names it in `.list` (`/usr/bin/x`, root as `/.`). */
 export interface DataMember {

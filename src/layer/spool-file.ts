@@ -1,6 +1,7 @@
 /**
- * An append-only scratch file written in large blocks: the bytes of many members go into one
- * file, each found again by its offset, instead of one file (and one open/close) per member.
+ * An append-only scratch file written in large blocks: the bytes of many files (a package's
+ * members, a layer's file bodies) go into one file, each found again by its offset, instead of
+ * one file (and one open/close) each.
  */
 import { open, type FileHandle } from 'node:fs/promises';
 
@@ -14,7 +15,7 @@ const BLOCK_BYTES = 1 << 20;
 export class SpoolFile {
   readonly path: string;
   readonly #handle: FileHandle;
-  #pending: Buffer[] = [];
+  #pending: Uint8Array[] = [];
   #pendingBytes = 0;
   /** Bytes appended so far: the offset the next chunk starts at. */
   #size = 0;
@@ -38,11 +39,11 @@ export class SpoolFile {
   }
 
   /** Appends a chunk (kept, not copied, until written); await the result when there is one. */
-  append(chunk: Buffer): Promise<void> | undefined {
-    if (chunk.length === 0) return undefined;
+  append(chunk: Uint8Array): Promise<void> | undefined {
+    if (chunk.byteLength === 0) return undefined;
     this.#pending.push(chunk);
-    this.#pendingBytes += chunk.length;
-    this.#size += chunk.length;
+    this.#pendingBytes += chunk.byteLength;
+    this.#size += chunk.byteLength;
     return this.#pendingBytes >= BLOCK_BYTES ? this.#flush() : undefined;
   }
 
@@ -72,16 +73,21 @@ export class SpoolFile {
     const position = this.#flushed;
     this.#pending = [];
     this.#pendingBytes = 0;
-    this.#flushed += block.length;
+    this.#flushed += block.byteLength;
     this.#writing = writeAll(this.#handle, block, position);
     // A failed write is reported by the next append or by close(); never left unhandled.
     this.#writing.catch(() => undefined);
   }
 }
 
-async function writeAll(handle: FileHandle, block: Buffer, position: number): Promise<void> {
-  for (let done = 0; done < block.length;) {
-    const { bytesWritten } = await handle.write(block, done, block.length - done, position + done);
+async function writeAll(handle: FileHandle, block: Uint8Array, position: number): Promise<void> {
+  for (let done = 0; done < block.byteLength;) {
+    const { bytesWritten } = await handle.write(
+      block,
+      done,
+      block.byteLength - done,
+      position + done,
+    );
     done += bytesWritten;
   }
 }
