@@ -34,13 +34,20 @@ export const KEPT_FIELDS: ReadonlySet<string> = new Set([
 ]);
 
 /** The fields a stanza must have to be a downloadable package. */
-const REQUIRED = ['package', 'version', 'architecture', 'filename', 'size', 'sha256'] as const;
+export const REQUIRED_FIELDS = [
+  'package',
+  'version',
+  'architecture',
+  'filename',
+  'size',
+  'sha256',
+] as const;
 
 type RawFields = Record<string, string>;
 
 /** Returns why kept raw fields are not a downloadable package, or `undefined` when they are. */
 export function checkStanza(raw: RawFields): string | undefined {
-  for (const name of REQUIRED) if (raw[name] === undefined) return `missing "${name}"`;
+  for (const name of REQUIRED_FIELDS) if (raw[name] === undefined) return `missing "${name}"`;
   const size = Number(raw['size']);
   if (!Number.isSafeInteger(size) || size < 0) return `invalid "Size" "${raw['size']}"`;
   if (!/^[0-9a-f]{64}$/i.test(raw['sha256'] ?? '')) return 'invalid "SHA256"';

@@ -5,7 +5,7 @@
  * after each stanza. No string or object is made per line or field, so compacting bookworm's 50
  * MB main index creates almost no garbage.
  */
-import { KEPT_FIELDS } from './package-record.js';
+import { KEPT_FIELDS, REQUIRED_FIELDS } from './package-record.js';
 
 const NEWLINE = 0x0a;
 const CR = 0x0d;
@@ -21,8 +21,7 @@ const PACKAGE = field('package');
 const PROVIDES = field('provides');
 const SIZE = field('size');
 const SHA256 = field('sha256');
-/** The fields a downloadable stanza must have (as `checkStanza` asks). */
-const REQUIRED = ['package', 'version', 'architecture', 'filename', 'size', 'sha256'].map(field);
+const REQUIRED = REQUIRED_FIELDS.map(field);
 
 const OUTPUT_BLOCK = 1 << 20;
 
